@@ -1,0 +1,27 @@
+// Public API of express-secrets-auth. Everything a user imports comes from here.
+
+export {
+  BackendError,
+  BackendUnavailableError,
+  ConfigError,
+  ConflictError,
+  DecryptionError,
+  type ErrorCode,
+  InvalidPathError,
+  PermissionDeniedError,
+  SecretNotFoundError,
+  SecretReferenceError,
+  SecretsAuthError,
+} from './errors';
+export { type CachedProvider, type CacheOptions, cached } from './providers/cached';
+export { createFileProvider, type FileProviderOptions } from './providers/file';
+export { createMemoryProvider } from './providers/memory';
+export { isValidSegment } from './providers/paths';
+export type { PutOptions, SecretEntry, SecretProvider } from './providers/types';
+export {
+  createVaultProvider,
+  type VaultAuth,
+  type VaultProvider,
+  type VaultProviderOptions,
+  type VaultTlsOptions,
+} from './providers/vault';

@@ -1,0 +1,96 @@
+import { LRUCache } from 'lru-cache';
+import { ConfigError } from '../errors';
+import { parsePath } from './paths';
+import type { SecretEntry, SecretProvider } from './types';
+
+export interface CacheOptions {
+  /** How long a read may be served from memory, in ms. Default 5000. Bounds staleness across instances. */
+  ttl?: number;
+  /** Most entries kept. Default 10000. */
+  max?: number;
+}
+
+export interface CachedProvider extends SecretProvider {
+  /** Drops one path from this process's cache (other processes keep theirs until `ttl`). */
+  invalidate(path: string): void;
+  /** Drops every cached entry. */
+  clear(): void;
+}
+
+/**
+ * Read-through, write-through cache for any provider. Writes and deletes made through this
+ * wrapper are seen at once in this process; changes made elsewhere (another instance, the Vault
+ * CLI) are seen after at most `ttl` ms. Absent secrets are not cached, so a secret created
+ * elsewhere is seen on the next read. Concurrent reads of one path share one backend call.
+ */
+export function cached(provider: SecretProvider, options: CacheOptions = {}): CachedProvider {
+  const ttl = options.ttl ?? 5_000;
+  const max = options.max ?? 10_000;
+  if (!(Number.isFinite(ttl) && ttl > 0)) throw new ConfigError('cache: ttl must be a positive number of milliseconds');
+  if (!(Number.isInteger(max) && max > 0)) throw new ConfigError('cache: max must be a positive integer');
+
+  const cache = new LRUCache<string, SecretEntry>({ max, ttl });
+  const inflight = new Map<string, Promise<SecretEntry | null>>();
+  // A read caches its result only while it is still the in-flight read of its path: writes and
+  // deletes drop the in-flight entry (before and after they run), so a read that raced with a
+  // write can never put stale data into the cache.
+  const forget = (path: string) => {
+    cache.delete(path);
+    inflight.delete(path);
+  };
+  const copy = (entry: SecretEntry | null): SecretEntry | null =>
+    entry && { data: structuredClone(entry.data), version: entry.version };
+
+  function load(path: string): Promise<SecretEntry | null> {
+    const promise: Promise<SecretEntry | null> = provider.get(path).then(
+      (entry) => {
+        if (inflight.get(path) !== promise) return entry;
+        inflight.delete(path);
+        if (entry) cache.set(path, entry);
+        return entry;
+      },
+      (err) => {
+        if (inflight.get(path) === promise) inflight.delete(path);
+        throw err;
+      },
+    );
+    inflight.set(path, promise);
+    return promise;
+  }
+
+  return {
+    kind: provider.kind,
+
+    async get(path) {
+      parsePath(path);
+      const hit = cache.get(path);
+      if (hit) return copy(hit);
+      return copy(await (inflight.get(path) ?? load(path)));
+    },
+
+    async put(path, data, opts) {
+      forget(path);
+      const result = await provider.put(path, data, opts);
+      forget(path);
+      cache.set(path, { data: structuredClone(data), version: result.version });
+      return result;
+    },
+
+    async delete(path) {
+      forget(path);
+      await provider.delete(path);
+      forget(path);
+    },
+
+    list: (prefix) => provider.list(prefix),
+
+    invalidate: forget,
+
+    clear() {
+      cache.clear();
+      inflight.clear();
+    },
+
+    close: () => provider.close(),
+  };
+}

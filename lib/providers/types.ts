@@ -1,0 +1,37 @@
+/** A secret as stored: its key/value data and, where the backend versions secrets, its version. */
+export interface SecretEntry {
+  data: Record<string, unknown>;
+  version?: number;
+}
+
+export interface PutOptions {
+  /**
+   * Check-and-set: write only if the stored version equals `cas` (0 = only if absent).
+   * A mismatch rejects with `ConflictError`.
+   */
+  cas?: number;
+  /**
+   * Versions the backend keeps for this key, set when the key is first created (KV v2 metadata
+   * `max_versions`; providers without version history ignore it). Sessions use 1.
+   */
+  maxVersions?: number;
+}
+
+/**
+ * The one abstraction that sessions and tokens share. Paths are `/`-separated segments of
+ * `[A-Za-z0-9._:@+=-]`, validated before any I/O.
+ */
+export interface SecretProvider {
+  /** "memory" | "file" | "vault" | ... */
+  readonly kind: string;
+  /** The secret at `path`, or null when absent. */
+  get(path: string): Promise<SecretEntry | null>;
+  /** Create or replace the secret at `path`. */
+  put(path: string, data: Record<string, unknown>, opts?: PutOptions): Promise<{ version?: number }>;
+  /** Remove the secret at `path` permanently (all versions). Absent is not an error. */
+  delete(path: string): Promise<void>;
+  /** Direct children of `prefix`; folders end with "/". An absent prefix gives []. */
+  list(prefix: string): Promise<string[]>;
+  /** Release timers, sockets and file handles. */
+  close(): Promise<void>;
+}
