@@ -1,0 +1,342 @@
+import { EventEmitter } from 'node:events';
+import { SecretReferenceError, SecretsAuthError } from '../errors';
+import type { SecretEntry, SecretProvider } from '../providers/types';
+
+/**
+ * Secret references inside configuration strings.
+ *
+ * - `{{ secret.<provider>.<path>.<key> }}`: provider is the first dot-segment, key the last,
+ *   path everything between (it may contain `/` and `.`). Whitespace inside the braces is optional.
+ * - `${secret:<provider>:<path>:<key>}`: the Flipt v2 form. Provider is the first `:`-segment,
+ *   key the last, path everything between (it may contain `/` and `:`).
+ * - `${env:NAME}`: an environment variable.
+ *
+ * Every form may be the whole string or sit inside a longer one, several per string. There is
+ * no escape syntax. A key cannot contain `.` in the `{{ }}` form or `:` in the `${ }` form.
+ */
+
+/** A parsed reference; `raw` is its exact text in the config (never a resolved value). */
+export type SecretRef =
+  | { kind: 'secret'; raw: string; provider: string; path: string; key: string }
+  | { kind: 'env'; raw: string; name: string }
+  | { kind: 'invalid'; raw: string; reason: string };
+
+/** Where a reference sits inside a value: the keys and indexes leading to its string. */
+export interface SecretRefOccurrence {
+  location: (string | number)[];
+  ref: SecretRef;
+}
+
+/** Options for `resolveSecretRefs`. */
+export interface ResolveOptions {
+  /** Environment for `${env:NAME}`. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+type Piece = string | SecretRef;
+
+const REFERENCE = /\{\{\s*secret\.([^{}]*?)\s*\}\}|\$\{(secret|env):([^{}]*)\}/g;
+const UNTERMINATED = /\{\{\s*secret\.|\$\{(?:secret|env):/;
+const PROVIDER_NAME = /^[A-Za-z0-9_-]+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NO_SPACE = /^\S+$/;
+const DOTTED_FORM = '{{ secret.<provider>.<path>.<key> }}';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the reference syntax itself
+const COLON_FORM = '${secret:<provider>:<path>:<key>}';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the reference syntax itself
+const ENV_FORM = '${env:NAME}';
+
+function parseDotted(raw: string, inner: string): SecretRef {
+  const first = inner.indexOf('.');
+  const last = inner.lastIndexOf('.');
+  return secretRef(raw, inner.slice(0, first), inner.slice(first + 1, last), inner.slice(last + 1), first > 0 && last > first);
+}
+
+function parseColon(raw: string, inner: string): SecretRef {
+  const parts = inner.split(':');
+  return secretRef(raw, parts[0], parts.slice(1, -1).join(':'), parts[parts.length - 1], parts.length >= 3);
+}
+
+function secretRef(raw: string, provider: string, path: string, key: string, shaped: boolean): SecretRef {
+  const form = raw.startsWith('{{') ? DOTTED_FORM : COLON_FORM;
+  if (!shaped || !PROVIDER_NAME.test(provider) || !NO_SPACE.test(path) || !NO_SPACE.test(key)) {
+    return { kind: 'invalid', raw, reason: `malformed reference; expected ${form}` };
+  }
+  return { kind: 'secret', raw, provider, path, key };
+}
+
+function parseEnv(raw: string, name: string): SecretRef {
+  if (!ENV_NAME.test(name)) return { kind: 'invalid', raw, reason: `malformed reference; expected ${ENV_FORM}` };
+  return { kind: 'env', raw, name };
+}
+
+function literal(text: string): Piece[] {
+  if (text === '') return [];
+  if (UNTERMINATED.test(text)) return [{ kind: 'invalid', raw: text, reason: 'unterminated reference' }];
+  return [text];
+}
+
+/** Splits a string into literal text and references (malformed ones have kind "invalid"). */
+function tokenize(text: string): Piece[] {
+  const pieces: Piece[] = [];
+  let at = 0;
+  for (const match of text.matchAll(REFERENCE)) {
+    pieces.push(...literal(text.slice(at, match.index)));
+    const raw = match[0];
+    if (match[1] !== undefined) pieces.push(parseDotted(raw, match[1].trim()));
+    else if (match[2] === 'env') pieces.push(parseEnv(raw, match[3].trim()));
+    else pieces.push(parseColon(raw, match[3].trim()));
+    at = match.index + raw.length;
+  }
+  pieces.push(...literal(text.slice(at)));
+  return pieces;
+}
+
+/** The references in one string, in order (malformed ones have kind "invalid"). */
+export function parseSecretRefs(text: string): SecretRef[] {
+  return tokenize(text).filter((piece): piece is SecretRef => typeof piece !== 'string');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Calls `visit` for every string inside plain objects and arrays, with its location. */
+function visitStrings(value: unknown, visit: (text: string, location: (string | number)[]) => void, location: (string | number)[] = []): void {
+  if (typeof value === 'string') {
+    visit(value, location);
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) visitStrings(item, visit, [...location, i]);
+  } else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) visitStrings(v, visit, [...location, k]);
+  }
+}
+
+/** Every reference inside `value` (strings in plain objects and arrays), with its location. */
+export function findSecretRefs(value: unknown): SecretRefOccurrence[] {
+  const found: SecretRefOccurrence[] = [];
+  visitStrings(value, (text, location) => {
+    for (const ref of parseSecretRefs(text)) found.push({ location, ref });
+  });
+  return found;
+}
+
+/** Whether any string inside `value` contains a reference (well-formed or not). */
+export function hasSecretRefs(value: unknown): boolean {
+  return findSecretRefs(value).length > 0;
+}
+
+const entryKey = (provider: string, path: string): string => `${provider}\u0000${path}`;
+
+function describeFailure(err: unknown): string {
+  // Library errors never carry secret values; anything else is summarised by its type only.
+  if (err instanceof SecretsAuthError) return err.message;
+  return err instanceof Error ? `${err.name} while reading` : 'unknown error while reading';
+}
+
+async function readEntry(ref: Extract<SecretRef, { kind: 'secret' }>, providers: Record<string, SecretProvider>): Promise<SecretEntry> {
+  if (!Object.hasOwn(providers, ref.provider)) {
+    const known = Object.keys(providers).join(', ') || 'none';
+    throw new SecretReferenceError(ref.raw, `no provider named "${ref.provider}" is configured (available: ${known})`);
+  }
+  let entry: SecretEntry | null;
+  try {
+    entry = await providers[ref.provider].get(ref.path);
+  } catch (err) {
+    throw new SecretReferenceError(ref.raw, `reading "${ref.path}" from provider "${ref.provider}" failed: ${describeFailure(err)}`, { cause: err });
+  }
+  if (!entry) throw new SecretReferenceError(ref.raw, `provider "${ref.provider}" has no secret at "${ref.path}"`);
+  return entry;
+}
+
+/** Reads every distinct (provider, path) once, in parallel. */
+async function readAll(refs: SecretRef[], providers: Record<string, SecretProvider>): Promise<Map<string, SecretEntry>> {
+  const reads = new Map<string, Promise<SecretEntry>>();
+  for (const ref of refs) {
+    if (ref.kind !== 'secret') continue;
+    const k = entryKey(ref.provider, ref.path);
+    if (!reads.has(k)) reads.set(k, readEntry(ref, providers));
+  }
+  const keys = [...reads.keys()];
+  const entries = await Promise.all(reads.values());
+  return new Map(keys.map((k, i) => [k, entries[i]]));
+}
+
+function stringify(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function resolveRef(ref: SecretRef, entries: Map<string, SecretEntry>, env: NodeJS.ProcessEnv): string {
+  if (ref.kind === 'invalid') throw new SecretReferenceError(ref.raw, ref.reason);
+  if (ref.kind === 'env') {
+    const found = env[ref.name];
+    if (found === undefined) throw new SecretReferenceError(ref.raw, `environment variable ${ref.name} is not set`);
+    return found;
+  }
+  const data = entries.get(entryKey(ref.provider, ref.path))?.data ?? {};
+  const found = Object.hasOwn(data, ref.key) ? data[ref.key] : undefined;
+  if (found === undefined || found === null) {
+    throw new SecretReferenceError(ref.raw, `the secret at "${ref.path}" in provider "${ref.provider}" has no key "${ref.key}"`);
+  }
+  return stringify(found);
+}
+
+function substitute(value: unknown, replace: (text: string) => string): unknown {
+  if (typeof value === 'string') return replace(value);
+  if (Array.isArray(value)) return value.map((item) => substitute(item, replace));
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
+  for (const [k, v] of Object.entries(value)) out[k] = substitute(v, replace);
+  return out;
+}
+
+/**
+ * Returns a copy of `value` with every reference in its strings replaced by what it points to.
+ * Plain objects and arrays are walked; other objects (Buffers, Dates, class instances) are kept
+ * as they are. Each distinct (provider, path) is read once per call.
+ *
+ * Resolved values are always strings, so the result keeps the type `T`: a string secret value
+ * is used as is, numbers and booleans are converted with `String()`, objects and arrays with
+ * `JSON.stringify()`. This holds for whole-value references too (`"${secret:file:a:n}"` with
+ * `n: 5` gives `"5"`, not `5`).
+ *
+ * @throws SecretReferenceError naming the reference (never a value) when it is malformed or its
+ *   provider, path, key or environment variable is missing, or when reading it fails.
+ */
+export async function resolveSecretRefs<T>(value: T, providers: Record<string, SecretProvider>, opts: ResolveOptions = {}): Promise<T> {
+  const env = opts.env ?? process.env;
+  const parsed = new Map<string, Piece[]>();
+  visitStrings(value, (text) => {
+    if (!parsed.has(text)) parsed.set(text, tokenize(text));
+  });
+  const refs = [...parsed.values()].flat().filter((piece): piece is SecretRef => typeof piece !== 'string');
+  const invalid = refs.find((ref) => ref.kind === 'invalid');
+  if (invalid) throw new SecretReferenceError(invalid.raw, invalid.reason);
+  const entries = await readAll(refs, providers);
+  const replace = (text: string): string =>
+    (parsed.get(text) ?? [text]).map((piece) => (typeof piece === 'string' ? piece : resolveRef(piece, entries, env))).join('');
+  return substitute(value, replace) as T;
+}
+
+/** Structural equality over plain objects, arrays and primitives; anything else by identity. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameValue(a[k], b[k]));
+}
+
+/** Options for `watchSecretRefs`. */
+export interface WatchOptions extends ResolveOptions {
+  /** Milliseconds between re-resolutions; 0 or absent means only on `refresh()`. */
+  refreshInterval?: number;
+  /** Called when a timed refresh fails (the last good value is kept). */
+  onError?: (err: Error) => void;
+}
+
+/** A resolved value kept up to date; see `watchSecretRefs`. */
+export interface SecretRefWatcher<T> {
+  /** The latest successfully resolved value. */
+  readonly current: T;
+  on(event: 'change', listener: (next: T, prev: T) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  off(event: 'change', listener: (next: T, prev: T) => void): this;
+  off(event: 'error', listener: (err: Error) => void): this;
+  /** Re-resolves now; true when the value changed (and 'change' was emitted). Rejects on failure. */
+  refresh(): Promise<boolean>;
+  /** Stops the timer; no events are emitted afterwards. */
+  close(): void;
+}
+
+class Watcher<T> implements SecretRefWatcher<T> {
+  current: T;
+  private readonly events = new EventEmitter();
+  private timer?: NodeJS.Timeout;
+  private inflight?: Promise<boolean>;
+  private closed = false;
+
+  constructor(
+    private readonly source: T,
+    initial: T,
+    private readonly providers: Record<string, SecretProvider>,
+    private readonly opts: WatchOptions,
+  ) {
+    this.current = initial;
+    this.schedule();
+  }
+
+  on(event: 'change' | 'error', listener: (...args: never[]) => void): this {
+    this.events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  off(event: 'change' | 'error', listener: (...args: never[]) => void): this {
+    this.events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  refresh(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    this.inflight ??= this.resolveOnce().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+
+  private async resolveOnce(): Promise<boolean> {
+    const next = await resolveSecretRefs(this.source, this.providers, this.opts);
+    if (this.closed || sameValue(next, this.current)) return false;
+    const prev = this.current;
+    this.current = next;
+    this.events.emit('change', next, prev);
+    return true;
+  }
+
+  private schedule(): void {
+    const interval = this.opts.refreshInterval ?? 0;
+    if (this.closed || interval <= 0) return;
+    this.timer = setTimeout(() => void this.tick(), interval);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.report(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.schedule();
+  }
+
+  private report(err: Error): void {
+    if (this.closed) return;
+    this.opts.onError?.(err);
+    // An 'error' event without a listener would throw; without one the failure is only reported via onError.
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', err);
+  }
+}
+
+/**
+ * Resolves `value` (see `resolveSecretRefs`) and keeps re-resolving it every
+ * `refreshInterval` ms on an unref'd timer, emitting `'change'` with `(next, prev)` only when
+ * the resolved value differs. A failed timed refresh keeps the last good value and is reported
+ * to `onError` and to `'error'` listeners (never thrown). Call `close()` to stop.
+ *
+ * @throws SecretReferenceError when the first resolution fails.
+ */
+export async function watchSecretRefs<T>(value: T, providers: Record<string, SecretProvider>, opts: WatchOptions = {}): Promise<SecretRefWatcher<T>> {
+  const interval = opts.refreshInterval ?? 0;
+  if (!Number.isFinite(interval) || interval < 0) throw new RangeError('refreshInterval must be a non-negative number of milliseconds');
+  const initial = await resolveSecretRefs(value, providers, opts);
+  return new Watcher(value, initial, providers, opts);
+}
