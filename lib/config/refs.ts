@@ -72,8 +72,10 @@ function parseEnv(raw: string, name: string): SecretRef {
 
 function literal(text: string): Piece[] {
   if (text === '') return [];
-  if (UNTERMINATED.test(text)) return [{ kind: 'invalid', raw: text, reason: 'unterminated reference' }];
-  return [text];
+  const open = UNTERMINATED.exec(text);
+  if (!open) return [text];
+  // Name the reference by its opening only: the text around it may be a literal secret.
+  return [{ kind: 'invalid', raw: `${open[0]}...`, reason: 'unterminated reference (missing closing brace)' }];
 }
 
 /** Splits a string into literal text and references (malformed ones have kind "invalid"). */
