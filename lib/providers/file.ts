@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { BackendError, ConfigError, ConflictError, DecryptionError, InvalidPathError } from '../errors';
 import { deriveKey, type Sealed, seal, unseal } from './file-crypto';
-import { parsePath, parsePrefix } from './paths';
+import { isValidSegment, parsePath, parsePrefix } from './paths';
 import type { PutOptions, SecretEntry, SecretProvider } from './types';
 
 export interface FileProviderOptions {
@@ -171,7 +171,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       }
       const names = new Set<string>();
       for (const entry of entries) {
-        if (entry.name.endsWith(TEMP_SUFFIX)) continue;
+        if (entry.name.endsWith(TEMP_SUFFIX) || !isValidSegment(entry.name)) continue;
         if (entry.isDirectory()) {
           if (await hasSecrets(nodePath.join(dir, entry.name))) names.add(`${entry.name}/`);
         } else if (entry.isFile()) {

@@ -54,8 +54,9 @@ export class VaultAuthenticator {
   private async start(): Promise<void> {
     if (this.auth.method === 'token') {
       this.http.token = this.auth.token ?? this.env.VAULT_TOKEN ?? '';
-      // Learn whether the token expires; a lookup failure must not block requests.
-      void this.lookupAndSchedule().catch(() => undefined);
+      // Learn once whether the token expires; a failed lookup (e.g. a policy without
+      // lookup-self) must not stop requests: the token is then used as it is.
+      await this.lookupAndSchedule().catch(() => undefined);
       return;
     }
     await this.login();

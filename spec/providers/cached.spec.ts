@@ -1,0 +1,104 @@
+import { cached, createMemoryProvider, type SecretProvider } from '../../lib';
+
+/** A memory provider that counts reads, so cache hits are visible. */
+function counting(): SecretProvider & { reads: number } {
+  const inner = createMemoryProvider();
+  const wrapper = {
+    kind: 'memory',
+    reads: 0,
+    get(path: string) {
+      wrapper.reads++;
+      return inner.get(path);
+    },
+    put: inner.put.bind(inner),
+    delete: inner.delete.bind(inner),
+    list: inner.list.bind(inner),
+    close: inner.close.bind(inner),
+  };
+  return wrapper;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('cached(provider)', () => {
+  test('reads through once, then serves from memory', async () => {
+    const backend = counting();
+    await backend.put('a', { v: 1 });
+    const cache = cached(backend, { ttl: 10_000 });
+    expect((await cache.get('a'))?.data).toEqual({ v: 1 });
+    expect((await cache.get('a'))?.data).toEqual({ v: 1 });
+    expect(backend.reads).toBe(1);
+  });
+
+  test('writes through: a put is readable at once without a backend read', async () => {
+    const backend = counting();
+    const cache = cached(backend);
+    await cache.put('a', { v: 2 });
+    expect(await cache.get('a')).toEqual({ data: { v: 2 }, version: 1 });
+    expect(backend.reads).toBe(0);
+    expect((await backend.get('a'))?.data).toEqual({ v: 2 });
+  });
+
+  test('a delete is seen at once; misses are not cached', async () => {
+    const backend = counting();
+    const cache = cached(backend);
+    await cache.put('a', { v: 1 });
+    await cache.delete('a');
+    expect(await cache.get('a')).toBeNull();
+    await backend.put('a', { v: 'created elsewhere' });
+    expect((await cache.get('a'))?.data).toEqual({ v: 'created elsewhere' });
+  });
+
+  test('a change made elsewhere is seen after at most ttl', async () => {
+    const backend = counting();
+    await backend.put('a', { v: 'old' });
+    const cache = cached(backend, { ttl: 150 });
+    expect((await cache.get('a'))?.data).toEqual({ v: 'old' });
+    await backend.put('a', { v: 'new' });
+    expect((await cache.get('a'))?.data).toEqual({ v: 'old' });
+    await sleep(200);
+    expect((await cache.get('a'))?.data).toEqual({ v: 'new' });
+  });
+
+  test('concurrent reads of one path share one backend call', async () => {
+    const backend = counting();
+    await backend.put('a', { v: 1 });
+    const cache = cached(backend);
+    const results = await Promise.all(Array.from({ length: 10 }, () => cache.get('a')));
+    expect(results.every((r) => r?.data.v === 1)).toBe(true);
+    expect(backend.reads).toBe(1);
+  });
+
+  test('a read racing a write never leaves the old value cached', async () => {
+    const backend = counting();
+    await backend.put('a', { v: 'old' });
+    const cache = cached(backend, { ttl: 60_000 });
+    const read = cache.get('a');
+    await cache.put('a', { v: 'new' });
+    await read;
+    expect((await cache.get('a'))?.data).toEqual({ v: 'new' });
+  });
+
+  test('callers get copies: mutating a result does not change the cache', async () => {
+    const cache = cached(createMemoryProvider());
+    await cache.put('a', { nested: { v: 1 } });
+    const first = await cache.get('a');
+    (first?.data.nested as { v: number }).v = 99;
+    expect((await cache.get('a'))?.data).toEqual({ nested: { v: 1 } });
+  });
+
+  test('max bounds the number of entries (least recently used go first)', async () => {
+    const backend = counting();
+    const cache = cached(backend, { max: 2 });
+    await cache.put('a', { v: 1 });
+    await cache.put('b', { v: 2 });
+    await cache.put('c', { v: 3 });
+    await cache.get('a');
+    expect(backend.reads).toBe(1);
+  });
+
+  test('bad options are refused', () => {
+    expect(() => cached(createMemoryProvider(), { ttl: 0 })).toThrow(/ttl/);
+    expect(() => cached(createMemoryProvider(), { max: 1.5 })).toThrow(/max/);
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BackendError, ConfigError, createFileProvider, DecryptionError } from '../../lib';
+
+describe('file provider specifics', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esa-file-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('folders are 0700 and files 0600', async () => {
+    const base = join(dir, 'store');
+    const provider = createFileProvider({ basePath: base });
+    await provider.put('team/app/key', { v: 1 });
+    expect((await stat(base)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(base, 'team', 'app'))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(base, 'team', 'app', 'key.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  test('encrypted files hold no plaintext and a wrong key is a clear error, not garbage', async () => {
+    const good = createFileProvider({ basePath: dir, encryptionKey: 'a'.repeat(64) });
+    await good.put('s/one', { password: 'hunter2-very-secret' });
+    const raw = await readFile(join(dir, 's', 'one.json'), 'utf8');
+    expect(raw).not.toContain('hunter2');
+    expect(raw).not.toContain('password');
+    expect((await good.get('s/one'))?.data).toEqual({ password: 'hunter2-very-secret' });
+
+    const wrong = createFileProvider({ basePath: dir, encryptionKey: 'b'.repeat(64) });
+    const err = await wrong.get('s/one').catch((e: Error) => e);
+    expect(err).toBeInstanceOf(DecryptionError);
+    expect((err as Error).message).toMatch(/key is wrong/);
+
+    const noKey = createFileProvider({ basePath: dir });
+    await expect(noKey.get('s/one')).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  test('an encrypted file moved to another path does not decrypt (path is authenticated)', async () => {
+    const provider = createFileProvider({ basePath: dir, encryptionKey: 'a passphrase of some length' });
+    await provider.put('a', { who: 'a' });
+    await provider.put('b', { who: 'b' });
+    await rename(join(dir, 'a.json'), join(dir, 'b.json'));
+    await expect(provider.get('b')).rejects.toBeInstanceOf(DecryptionError);
+  });
+
+  test('an encrypting provider refuses a plaintext secret file instead of trusting it', async () => {
+    await createFileProvider({ basePath: dir }).put('p', { v: 1 });
+    await expect(createFileProvider({ basePath: dir, encryptionKey: 'c'.repeat(64) }).get('p')).rejects.toBeInstanceOf(DecryptionError);
+  });
+
+  test('short passphrases and malformed keys are refused at start-up', () => {
+    expect(() => createFileProvider({ basePath: dir, encryptionKey: 'short' })).toThrow(ConfigError);
+    expect(() => createFileProvider({ basePath: dir, encryptionKey: Buffer.alloc(16) })).toThrow(ConfigError);
+    expect(() => createFileProvider({ basePath: '' })).toThrow(ConfigError);
+  });
+
+  test('a plain-text file reads as a secret with the single key "value"', async () => {
+    await mkdir(join(dir, 'mounted'));
+    await writeFile(join(dir, 'mounted', 'db-password'), 's3cr3t\n');
+    const provider = createFileProvider({ basePath: dir });
+    expect(await provider.get('mounted/db-password')).toEqual({ data: { value: 's3cr3t' } });
+    expect(await provider.list('mounted')).toEqual(['db-password']);
+  });
+
+  test('left-over temp files from a crash are invisible to list and get', async () => {
+    const provider = createFileProvider({ basePath: dir });
+    await provider.put('k/real', { v: 1 });
+    await writeFile(join(dir, 'k', 'real.json.0123456789ab.esa-tmp'), '{"partial');
+    await writeFile(join(dir, 'k', 'other.json.0123456789ab.esa-tmp'), '{"partial');
+    expect(await provider.list('k')).toEqual(['real']);
+    expect(await provider.get('k/other')).toBeNull();
+  });
+
+  test('a corrupted file is an error that does not echo its contents', async () => {
+    const provider = createFileProvider({ basePath: dir });
+    await writeFile(join(dir, 'broken.json'), '{"esa":1,"version":1,"data":{"token":"leak-me"');
+    const err = await provider.get('broken').catch((e: Error) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as Error).message).not.toContain('leak-me');
+  });
+
+  test('concurrent writes to one path are serialised: versions are exact and no temp file remains', async () => {
+    const provider = createFileProvider({ basePath: dir });
+    const results = await Promise.all(Array.from({ length: 25 }, (_, i) => provider.put('busy', { i })));
+    expect(results.map((r) => r.version).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect((await provider.get('busy'))?.version).toBe(25);
+    expect(await readdir(dir)).toEqual(['busy.json']);
+  });
+});
