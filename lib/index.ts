@@ -25,3 +25,5 @@ export {
   type VaultProviderOptions,
   type VaultTlsOptions,
 } from './providers/vault';
+export { SecretsSessionStore } from './session/store';
+export type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './session/types';

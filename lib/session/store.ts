@@ -1,0 +1,266 @@
+import { type SessionData, Store } from 'express-session';
+import { ConfigError, ConflictError, InvalidPathError } from '../errors';
+import { cached } from '../providers/cached';
+import { isValidSegment, parsePath } from '../providers/paths';
+import type { SecretProvider } from '../providers/types';
+import { settle } from './callback';
+import { forEachBounded } from './pool';
+import { fromData, isLive, type SessionRecord, toData } from './record';
+import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
+import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
+import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './types';
+
+/** Calls in flight for scans (`all`, `ids`, `length`, `clear`, sweeps). */
+const SCAN_CONCURRENCY = 8;
+const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
+
+type Cookie = { originalMaxAge?: number | null };
+
+/**
+ * express-session store keeping each session as one secret, `<path>/<prefix><sid>` =
+ * `{ session: <serialized>, expires_at: <ms> }`, in any SecretProvider. A drop-in for
+ * connect-redis v9: same option names, defaults and semantics. Every method takes an optional
+ * callback (called exactly once) and returns a promise.
+ */
+export class SecretsSessionStore extends Store {
+  readonly prefix: string;
+  readonly scanCount: number;
+  readonly serializer: SessionSerializer;
+  readonly ttl: TtlOption;
+  readonly disableTTL: boolean;
+  readonly disableTouch: boolean;
+  /** Folder of the session records. */
+  readonly path: string;
+  /** Seconds; see the option. */
+  readonly touchAfter: number;
+  /** The provider the store reads and writes through (the cache wrapper when `cache` is set). */
+  readonly provider: SecretProvider;
+  /** The provider as given: sweeps read through it so they do not flood the cache. */
+  private readonly source: SecretProvider;
+  private readonly sweeper: Sweeper | undefined;
+
+  constructor(options: SecretsSessionStoreOptions) {
+    super();
+    const provider = options?.provider;
+    if (!provider || typeof provider.get !== 'function') throw new ConfigError('session store: provider is required');
+    this.prefix = options.prefix == null ? 'sess:' : options.prefix;
+    if (typeof this.prefix !== 'string' || !PREFIX.test(this.prefix)) {
+      throw new ConfigError('session store: prefix may only contain [A-Za-z0-9._:@+=-]; put folders in `path`');
+    }
+    this.path = options.path ?? 'sessions';
+    try {
+      parsePath(this.path);
+    } catch (err) {
+      throw new ConfigError(`session store: path: ${(err as Error).message}`);
+    }
+    this.scanCount = options.scanCount || 100;
+    this.serializer = options.serializer || JSON;
+    this.ttl = options.ttl || DEFAULT_TTL_SECONDS;
+    this.disableTTL = options.disableTTL || false;
+    this.disableTouch = options.disableTouch || false;
+    this.touchAfter = options.touchAfter ?? 0;
+    if (!(typeof this.touchAfter === 'number' && this.touchAfter >= 0)) {
+      throw new ConfigError('session store: touchAfter must be a number of seconds >= 0');
+    }
+    this.source = provider;
+    this.provider = options.cache ? cached(provider, options.cache === true ? {} : options.cache) : provider;
+
+    const interval = options.cleanupInterval ?? DEFAULT_CLEANUP_INTERVAL_SECONDS;
+    if (interval !== false && !(typeof interval === 'number' && interval >= 0)) {
+      throw new ConfigError('session store: cleanupInterval must be a number of seconds >= 0, or false');
+    }
+    if (interval) {
+      this.sweeper = new Sweeper(() => this.sweep(), interval * 1000, (err) => this.emit('sweepError', err));
+      this.sweeper.start();
+    }
+  }
+
+  /** The session, or null when unknown, expired, or `sid` is not a valid id (a hostile cookie is a miss). */
+  override get(sid: string): Promise<SessionData | null>;
+  override get(sid: string, callback: StoreCallback<SessionData | null>): Promise<void>;
+  override get(sid: string, callback?: StoreCallback<SessionData | null>): Promise<SessionData | null | void> {
+    return settle(async () => {
+      if (!this.isSid(sid)) return null;
+      const record = await this.read(this.provider, this.key(sid));
+      if (!record || !isLive(record, Date.now())) return null;
+      return this.serializer.parse(record.session);
+    }, callback);
+  }
+
+  /** Writes the session (one version only); a session whose expiry has passed is destroyed instead. */
+  override set(sid: string, session: SessionData): Promise<null>;
+  override set(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<void>;
+  override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | void> {
+    return settle(async () => {
+      if (!this.isSid(sid)) throw new InvalidPathError('session id is not a valid path segment (check `genid`)');
+      const now = Date.now();
+      const expiresAt = expiryOf(session, this.ttl, now);
+      if (!(expiresAt > now)) {
+        await this.provider.delete(this.key(sid));
+        return null;
+      }
+      const text = await this.serializer.stringify(session);
+      await this.provider.put(this.key(sid), toData(text, this.disableTTL ? null : expiresAt), { maxVersions: 1 });
+      return null;
+    }, callback);
+  }
+
+  /**
+   * Extends the expiry of an existing session and stores its new cookie (so a changed `maxAge`
+   * sticks); its data is left as stored. A missing or expired session is not recreated; a
+   * concurrent change wins (check-and-set). Writes nothing with `disableTouch`/`disableTTL`, or
+   * while the expiry would move forward by less than `touchAfter` seconds.
+   */
+  override touch(sid: string, session: SessionData): Promise<null>;
+  override touch(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<void>;
+  override touch(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | void> {
+    return settle(async () => {
+      if (this.disableTouch || this.disableTTL || !this.isSid(sid)) return null;
+      const key = this.key(sid);
+      const entry = await this.provider.get(key);
+      if (!entry) return null;
+      const record = fromData(key, entry.data);
+      const now = Date.now();
+      if (!isLive(record, now)) return null;
+      const expiresAt = expiryOf(session, this.ttl, now);
+      if (!(expiresAt > now)) {
+        await this.provider.delete(key);
+        return null;
+      }
+      const stored = (await this.serializer.parse(record.session)) as SessionData & { cookie?: Cookie };
+      const cookie = (session as { cookie?: Cookie }).cookie;
+      const gain = expiresAt - (record.expires_at ?? 0);
+      const sameMaxAge = stored.cookie?.originalMaxAge === cookie?.originalMaxAge;
+      if (sameMaxAge && gain >= 0 && gain < this.touchAfter * 1000) return null;
+      if (cookie) stored.cookie = cookie as SessionData['cookie'];
+      const text = await this.serializer.stringify(stored);
+      try {
+        await this.provider.put(key, toData(text, expiresAt), { maxVersions: 1, cas: entry.version });
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+      return null;
+    }, callback);
+  }
+
+  /** Deletes the session (on KV v2: every version and the metadata). Unknown or invalid ids are fine. */
+  override destroy(sid: string): Promise<null>;
+  override destroy(sid: string, callback: StoreCallback<null>): Promise<void>;
+  override destroy(sid: string, callback?: StoreCallback<null>): Promise<null | void> {
+    return settle(async () => {
+      if (this.isSid(sid)) await this.provider.delete(this.key(sid));
+      return null;
+    }, callback);
+  }
+
+  /** Every live session, each with its `id` (connect-redis's shape). Reads each record. */
+  override all(): Promise<StoredSession[]>;
+  override all(callback: StoreCallback<StoredSession[]>): Promise<void>;
+  override all(callback?: StoreCallback<StoredSession[]>): Promise<StoredSession[] | void> {
+    return settle(async () => {
+      const found = await this.liveRecords();
+      const sessions: StoredSession[] = [];
+      for (const [id, record] of found) {
+        const session = (await this.serializer.parse(record.session)) as StoredSession;
+        session.id = id;
+        sessions.push(session);
+      }
+      return sessions;
+    }, callback);
+  }
+
+  /** Ids of the live sessions (without the prefix). Reads each record to leave out expired ones. */
+  ids(): Promise<string[]>;
+  ids(callback: StoreCallback<string[]>): Promise<void>;
+  ids(callback?: StoreCallback<string[]>): Promise<string[] | void> {
+    return settle(async () => [...(await this.liveRecords()).keys()], callback);
+  }
+
+  /** Number of live sessions. */
+  override length(): Promise<number>;
+  override length(callback: StoreCallback<number>): Promise<void>;
+  override length(callback?: StoreCallback<number>): Promise<number | void> {
+    return settle(async () => (await this.liveRecords()).size, callback);
+  }
+
+  /** Deletes this store's sessions: keys under `path` that start with `prefix`, nothing else. */
+  override clear(): Promise<null>;
+  override clear(callback: StoreCallback<null>): Promise<void>;
+  override clear(callback?: StoreCallback<null>): Promise<null | void> {
+    return settle(async () => {
+      const ids = await this.listIds();
+      await forEachBounded(ids, SCAN_CONCURRENCY, (id) => this.provider.delete(this.key(id)));
+      return null;
+    }, callback);
+  }
+
+  /**
+   * Deletes expired sessions now (the background sweeper calls this). Reads bypass the cache;
+   * at most 8 calls are in flight and the event loop gets a turn every few ms.
+   */
+  async sweep(): Promise<SweepResult> {
+    const ids = await this.listIds();
+    let deleted = 0;
+    await forEachBounded(
+      ids,
+      SCAN_CONCURRENCY,
+      async (id) => {
+        const key = this.key(id);
+        const record = await this.read(this.source, key).catch(() => null); // a malformed record is left for a human
+        if (record && !isLive(record, Date.now())) {
+          await this.provider.delete(key);
+          deleted++;
+        }
+      },
+      () => this.sweeper?.isStopped === true,
+    );
+    return { scanned: ids.length, deleted };
+  }
+
+  /** Stops the sweeper (waiting for a running sweep). The provider is yours: it is not closed. */
+  close(): Promise<null>;
+  close(callback: StoreCallback<null>): Promise<void>;
+  close(callback?: StoreCallback<null>): Promise<null | void> {
+    return settle(async () => {
+      await this.sweeper?.stop();
+      return null;
+    }, callback);
+  }
+
+  private key(sid: string): string {
+    return `${this.path}/${this.prefix}${sid}`;
+  }
+
+  private isSid(sid: unknown): sid is string {
+    return typeof sid === 'string' && sid !== '' && isValidSegment(this.prefix + sid);
+  }
+
+  private async read(provider: SecretProvider, key: string): Promise<SessionRecord | null> {
+    const entry = await provider.get(key);
+    return entry ? fromData(key, entry.data) : null;
+  }
+
+  /** Ids of this store's keys under `path` (folders and other prefixes left out). */
+  private async listIds(): Promise<string[]> {
+    const names = await this.provider.list(this.path);
+    const ids = names.filter((n) => !n.endsWith('/') && n.startsWith(this.prefix)).map((n) => n.slice(this.prefix.length));
+    return ids.filter((id) => this.isSid(id));
+  }
+
+  /** id -> record of every live session, in listing order. */
+  private async liveRecords(): Promise<Map<string, SessionRecord>> {
+    const ids = await this.listIds();
+    const records: (SessionRecord | null)[] = new Array(ids.length).fill(null);
+    const now = Date.now();
+    await forEachBounded(ids, SCAN_CONCURRENCY, async (id, i) => {
+      const record = await this.read(this.provider, this.key(id));
+      if (record && isLive(record, now)) records[i] = record;
+    });
+    const live = new Map<string, SessionRecord>();
+    ids.forEach((id, i) => {
+      const record = records[i];
+      if (record) live.set(id, record);
+    });
+    return live;
+  }
+}

@@ -1,0 +1,64 @@
+import type { SessionData } from 'express-session';
+import type { CacheOptions } from '../providers/cached';
+import type { SecretProvider } from '../providers/types';
+
+/** Turns a session into the string that is stored, and back. `parse` may be async. */
+export interface SessionSerializer {
+  parse(text: string): SessionData | Promise<SessionData>;
+  stringify(session: SessionData): string;
+}
+
+/** Node-style callback; `value` is absent when `err` is set. */
+export type StoreCallback<T> = (err: unknown, value?: T) => void;
+
+/** A session as returned by `all()`: the session plus its id, as connect-redis returns it. */
+export type StoredSession = SessionData & { id: string };
+
+/** Options of `SecretsSessionStore`: connect-redis v9's names and defaults, plus the provider ones. */
+export interface SecretsSessionStoreOptions {
+  /** Where sessions are kept (Vault/OpenBao, file, memory, ...). Required. The store never closes it. */
+  provider: SecretProvider;
+  /** Folder under which sessions are stored, `/`-separated segments. Default "sessions". */
+  path?: string;
+  /**
+   * Prepended to each session id to form its key (`<path>/<prefix><sid>`). Default "sess:"; "" is
+   * kept. Characters of [A-Za-z0-9._:@+=-] only (use `path` for folders).
+   */
+  prefix?: string;
+  /**
+   * Lifetime in seconds when the cookie has no `expires` (browser-session cookies), or a function
+   * `(session) => seconds` that wins over the cookie. Default 86400 (0 also means 86400, as in connect-redis).
+   */
+  ttl?: number | ((session: SessionData) => number);
+  /** Store sessions with no expiry at all (they are never expired nor swept). `touch` does nothing. Default false. */
+  disableTTL?: boolean;
+  /** `touch` does nothing (expiry is extended only by `set`). Default false. */
+  disableTouch?: boolean;
+  /** Default `JSON`. */
+  serializer?: SessionSerializer;
+  /** Accepted for connect-redis compatibility; unused (listing is not paged). Default 100. */
+  scanCount?: number;
+  /**
+   * Seconds: `touch` writes nothing while it would push the stored expiry forward by less than
+   * this (connect-mongo's lazy touch). Shortening an expiry is always written. Default 0 (every touch writes).
+   */
+  touchAfter?: number;
+  /**
+   * Wrap the provider in the read-through cache (`cached()`), e.g. `{ ttl: 2000, max: 10000 }`.
+   * Another instance's logout is then seen here after at most `ttl` ms. Default: no cache.
+   */
+  cache?: CacheOptions | boolean;
+  /**
+   * Seconds between background sweeps deleting expired sessions; each delay is randomised between
+   * 50% and 150% of it. `0` or `false` disables the sweeper. Default 900 (15 minutes).
+   */
+  cleanupInterval?: number | false;
+}
+
+/** What one sweep did. */
+export interface SweepResult {
+  /** Session keys looked at. */
+  scanned: number;
+  /** Expired sessions deleted. */
+  deleted: number;
+}
