@@ -27,3 +27,21 @@ export {
 } from './providers/vault';
 export { SecretsSessionStore } from './session/store';
 export type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './session/types';
+export { TokenError, type TokenErrorCode } from './tokens/errors';
+export { generateToken, parseToken, type ParsedToken } from './tokens/format';
+export { hashToken, sha256Hash, verifyTokenHash } from './tokens/hash';
+export { type BearerAuthOptions, type BearerRateLimit, bearerAuth } from './tokens/middleware';
+export type { CreateTokenInput } from './tokens/record';
+export { TokenStore } from './tokens/store';
+export type {
+  AuthInfo,
+  IssuedToken,
+  StaticTokenConfig,
+  StaticTokensInput,
+  TokenInfo,
+  TokenLogger,
+  TokenRecord,
+  TokenSource,
+  TokenStoreOptions,
+  TokenVerifier,
+} from './tokens/types';

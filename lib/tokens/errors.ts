@@ -1,0 +1,16 @@
+/** Why a token operation was refused. */
+export type TokenErrorCode = 'TOKEN_NOT_FOUND' | 'TOKEN_READ_ONLY' | 'INVALID_TOKEN_INPUT';
+
+/**
+ * A token operation the caller asked for cannot be done (unknown id, a read-only static token,
+ * invalid input). Messages name ids and fields, never a token or a hash.
+ */
+export class TokenError extends Error {
+  readonly code: TokenErrorCode;
+
+  constructor(code: TokenErrorCode, message: string) {
+    super(message);
+    this.name = 'TokenError';
+    this.code = code;
+  }
+}

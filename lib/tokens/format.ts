@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/**
+ * Token format: `<prefix>_<id>_<secret><checksum>`, e.g. `esa_0AbC...` (GitHub-style).
+ *
+ * - `prefix`: 1-16 ASCII letters/digits starting with a letter (default `esa`), so secret
+ *   scanners can recognise the token and a double-click selects all of it.
+ * - `id`: 12 base62 characters, public: the record's key and what the UI shows.
+ * - `secret`: 32 random bytes written as exactly 43 base62 characters.
+ * - `checksum`: CRC32 of everything before it, as exactly 6 base62 characters, so a mistyped or
+ *   truncated token is refused offline, without a backend call.
+ */
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BASE62 = /^[0-9A-Za-z]+$/;
+const PREFIX = /^[A-Za-z][A-Za-z0-9]{0,15}$/;
+
+/** Length of a token id. */
+export const ID_LENGTH = 12;
+/** Random bytes in a token's secret. */
+export const SECRET_BYTES = 32;
+/** Length of the secret in base62: ceil(256 / log2(62)). */
+export const SECRET_LENGTH = 43;
+/** Length of the checksum: 62^6 > 2^32. */
+export const CHECKSUM_LENGTH = 6;
+
+/** The parts of a well-formed token. */
+export interface ParsedToken {
+  prefix: string;
+  id: string;
+  secret: string;
+}
+
+/** Whether `prefix` is usable as a token prefix. */
+export function isValidPrefix(prefix: string): boolean {
+  return typeof prefix === 'string' && PREFIX.test(prefix);
+}
+
+/** Writes a non-negative integer in base62, left-padded with "0" to `width`. */
+function toBase62(value: bigint, width: number): string {
+  let out = '';
+  let n = value;
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  return out.padStart(width, '0');
+}
+
+/** Uniform random base62 string (rejection sampling: bytes >= 248 are discarded). */
+function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && out.length < length) out += ALPHABET[byte % 62];
+    }
+  }
+  return out;
+}
+
+/** 6-character base62 CRC32 of `text`. */
+export function checksum(text: string): string {
+  return toBase62(BigInt(crc32(text)), CHECKSUM_LENGTH);
+}
+
+/** A fresh random token id (12 base62 characters). */
+export function generateId(): string {
+  return randomBase62(ID_LENGTH);
+}
+
+/** Builds a token for `id` with a fresh 256-bit secret. */
+export function generateToken(prefix: string, id: string = generateId()): { token: string; id: string } {
+  if (!isValidPrefix(prefix)) throw new RangeError('token prefix must be 1-16 letters or digits, starting with a letter');
+  if (id.length !== ID_LENGTH || !BASE62.test(id)) throw new RangeError(`token id must be ${ID_LENGTH} base62 characters`);
+  const secret = toBase62(BigInt(`0x${randomBytes(SECRET_BYTES).toString('hex')}`), SECRET_LENGTH);
+  const body = `${prefix}_${id}_${secret}`;
+  return { token: body + checksum(body), id };
+}
+
+/**
+ * Splits a token into its parts, or returns null when it is not a well-formed token with this
+ * prefix: wrong type, length, prefix, separators, alphabet or checksum. Pure: no I/O.
+ */
+export function parseToken(token: unknown, prefix: string): ParsedToken | null {
+  if (typeof token !== 'string') return null;
+  const expected = prefix.length + 2 + ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH;
+  if (token.length !== expected || !token.startsWith(`${prefix}_`)) return null;
+  const id = token.slice(prefix.length + 1, prefix.length + 1 + ID_LENGTH);
+  const rest = token.slice(prefix.length + 1 + ID_LENGTH);
+  if (rest[0] !== '_') return null;
+  const secret = rest.slice(1, 1 + SECRET_LENGTH);
+  const sum = rest.slice(1 + SECRET_LENGTH);
+  if (!BASE62.test(id) || !BASE62.test(secret) || !BASE62.test(sum)) return null;
+  if (checksum(token.slice(0, token.length - CHECKSUM_LENGTH)) !== sum) return null;
+  return { prefix, id, secret };
+}

@@ -1,0 +1,162 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { type Options as RateLimitOptions, rateLimit } from 'express-rate-limit';
+import { ConfigError, SecretsAuthError } from '../errors';
+import type { AuthInfo, TokenLogger, TokenVerifier } from './types';
+
+/** Failed-attempt limit per client. Counts only requests refused for a bad or malformed token. */
+export interface BearerRateLimit {
+  /** Window in ms. Default 60000. */
+  windowMs?: number;
+  /** Failed attempts allowed per window per client. Default 20. */
+  limit?: number;
+  /** Client key. Default: express-rate-limit's (req.ip; IPv6 grouped by /56). Set `trust proxy`. */
+  keyGenerator?: RateLimitOptions['keyGenerator'];
+  /** Shared store (e.g. Redis) for many instances. Default: in-process memory. */
+  store?: RateLimitOptions['store'];
+}
+
+/** Options for `bearerAuth()`. */
+export interface BearerAuthOptions {
+  /** What verifies tokens, usually a `TokenStore`. */
+  tokens: TokenVerifier;
+  /** Scopes the token must all have. Default none. */
+  scopes?: string[];
+  /** `realm` in WWW-Authenticate. Default "api". */
+  realm?: string;
+  /** Let requests without any credentials through (without `req.auth`). Bad tokens are still refused. Default false. */
+  optional?: boolean;
+  /** Accept `?access_token=` (RFC 6750 §2.3; URLs get logged, so avoid). Default false: refused with 400. */
+  allowQueryToken?: boolean;
+  /** Accept `access_token` in a parsed form body (RFC 6750 §2.2). Default false: refused with 400. */
+  allowBodyToken?: boolean;
+  /** Failed-attempt limit per client; false disables it. Default 20 per minute. */
+  rateLimit?: false | BearerRateLimit;
+  /** Where backend failures are reported (never with a token). Default `console`. */
+  logger?: TokenLogger;
+}
+
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const FAILED = Symbol('bearerAuth.failed');
+type Marked = Request & { [FAILED]?: boolean };
+
+function quote(value: string): string {
+  return `"${value}"`;
+}
+
+/** Where the request put its credentials, or why they are malformed. */
+type Extracted = { token: string } | { none: true } | { malformed: string };
+
+function extract(req: Request, opts: BearerAuthOptions): Extracted {
+  const found: string[] = [];
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const space = header.indexOf(' ');
+    const scheme = space === -1 ? header : header.slice(0, space);
+    if (scheme.toLowerCase() === 'bearer') {
+      const credentials = space === -1 ? '' : header.slice(space + 1).trim();
+      if (!B64TOKEN.test(credentials)) return { malformed: 'The Authorization header must be "Bearer <token>".' };
+      found.push(credentials);
+    }
+  }
+  const query = (req.query as Record<string, unknown> | undefined)?.access_token;
+  if (query !== undefined) {
+    if (!opts.allowQueryToken) return { malformed: 'Send the token in the Authorization header, not in the URL.' };
+    if (typeof query !== 'string' || !B64TOKEN.test(query)) return { malformed: 'The access_token parameter is malformed.' };
+    found.push(query);
+  }
+  const body = (req.body as Record<string, unknown> | undefined)?.access_token;
+  if (body !== undefined && typeof req.body === 'object') {
+    if (!opts.allowBodyToken) return { malformed: 'Send the token in the Authorization header, not in the body.' };
+    if (typeof body !== 'string' || !B64TOKEN.test(body)) return { malformed: 'The access_token field is malformed.' };
+    found.push(body);
+  }
+  if (found.length > 1) return { malformed: 'Send the token one way only (RFC 6750 section 2).' };
+  return found.length ? { token: found[0] } : { none: true };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof SecretsAuthError) return err.message;
+  return err instanceof Error ? err.name : 'unknown error';
+}
+
+/**
+ * RFC 6750 bearer-token middleware. On success sets `req.auth = { tokenId, name, scopes, source }`.
+ * Refusals are JSON `{ error: { code, message } }`: no credentials 401 (challenge without an error
+ * code), malformed 400 `invalid_request`, bad/expired/revoked 401 `invalid_token`, missing scope 403
+ * `insufficient_scope`, too many failures 429 (Retry-After), backend down 503
+ * `temporarily_unavailable` (fail closed).
+ */
+export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
+  if (!opts || typeof opts.tokens?.verify !== 'function') throw new ConfigError('bearerAuth: `tokens` (a TokenStore) is required');
+  const realm = opts.realm ?? 'api';
+  if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]*$/.test(realm)) throw new ConfigError('bearerAuth: realm must be printable ASCII without quotes or backslashes');
+  const required = [...new Set(opts.scopes ?? [])];
+  if (!required.every((s) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) throw new ConfigError('bearerAuth: scopes must be scope names without spaces or quotes');
+  const logger = opts.logger ?? console;
+  const scopeParam = required.length ? `, scope=${quote(required.join(' '))}` : '';
+
+  function refuse(req: Request, res: Response, status: number, code: string, message: string, challenge?: string): void {
+    if (status === 400 || (status === 401 && code === 'invalid_token')) (req as Marked)[FAILED] = true;
+    if (challenge !== undefined) res.setHeader('WWW-Authenticate', challenge);
+    if (status === 503) res.setHeader('Retry-After', '5');
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(status).json({ error: { code, message } });
+  }
+  const challenge = (error?: string, description?: string): string =>
+    `Bearer realm=${quote(realm)}${scopeParam}${error ? `, error=${quote(error)}` : ''}${description ? `, error_description=${quote(description)}` : ''}`;
+
+  function authenticate(req: Request, res: Response, next: NextFunction): void {
+    const got = extract(req, opts);
+    if ('none' in got) {
+      if (opts.optional) next();
+      else refuse(req, res, 401, 'unauthorized', 'Authentication required: send "Authorization: Bearer <token>".', challenge());
+      return;
+    }
+    if ('malformed' in got) {
+      refuse(req, res, 400, 'invalid_request', got.malformed, challenge('invalid_request', got.malformed));
+      return;
+    }
+    opts.tokens.verify(got.token).then(
+      (auth: AuthInfo | null) => {
+        if (!auth) {
+          const message = 'The access token is invalid, expired or revoked.';
+          return refuse(req, res, 401, 'invalid_token', message, challenge('invalid_token', message));
+        }
+        const missing = required.filter((s) => !auth.scopes.includes(s));
+        if (missing.length) {
+          const message = `The token lacks the scope(s): ${missing.join(' ')}.`;
+          return refuse(req, res, 403, 'insufficient_scope', message, challenge('insufficient_scope', message));
+        }
+        req.auth = auth;
+        next();
+      },
+      (err: unknown) => {
+        (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth could not verify a token, answering 503: ${describe(err)}`);
+        refuse(req, res, 503, 'temporarily_unavailable', 'Authentication is temporarily unavailable; retry shortly.');
+      },
+    );
+  }
+
+  if (opts.rateLimit === false) return authenticate;
+  const limits = opts.rateLimit ?? {};
+  const windowMs = limits.windowMs ?? 60_000;
+  const limiter = rateLimit({
+    windowMs,
+    limit: limits.limit ?? 20,
+    standardHeaders: false,
+    legacyHeaders: false,
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (req) => !(req as Marked)[FAILED],
+    ...(limits.keyGenerator ? { keyGenerator: limits.keyGenerator } : {}),
+    ...(limits.store ? { store: limits.store } : {}),
+    handler: (req, res) => {
+      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
+      res.setHeader('Retry-After', String(seconds));
+      res.status(429).json({ error: { code: 'too_many_requests', message: `Too many failed authentication attempts; retry in ${seconds} s.` } });
+    },
+  });
+  return (req, res, next) => {
+    limiter(req, res, (err?: unknown) => (err ? next(err) : authenticate(req, res, next)));
+  };
+}

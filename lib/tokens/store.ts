@@ -1,0 +1,276 @@
+import type { SecretRefWatcher } from '../config/refs';
+import { ConfigError } from '../errors';
+import type { SecretProvider } from '../providers/types';
+import { isValidSegment, parsePath } from '../providers/paths';
+import { TokenError } from './errors';
+import { generateToken, isValidPrefix, parseToken } from './format';
+import { hashToken, MAX_BCRYPT_COST, MIN_BCRYPT_COST, verifyTokenHash } from './hash';
+import { LastUsedWriter } from './last-used';
+import { ConcurrencyLimit } from './limit';
+import { type CreateTokenInput, checkCreateInput, durationMs, epoch, iso, parseRecord, toInfo } from './record';
+import { indexStaticTokens, type StaticIndex, sha256Hex } from './static';
+import type { AuthInfo, IssuedToken, StaticTokensInput, TokenInfo, TokenRecord, TokenStoreOptions, TokenVerifier } from './types';
+import { VerifyCache } from './verify-cache';
+
+export type { CreateTokenInput } from './record';
+export type { IssuedToken, TokenStoreOptions } from './types';
+
+function isWatcher(value: unknown): value is SecretRefWatcher<StaticTokensInput> {
+  return typeof value === 'object' && value !== null && 'current' in value && typeof (value as { on?: unknown }).on === 'function';
+}
+
+/**
+ * API tokens: stored ones (one bcrypt-hashed record per token under `path` in a SecretProvider)
+ * and static ones from configuration (read-only), verified side by side.
+ */
+export class TokenStore implements TokenVerifier {
+  readonly prefix: string;
+  private readonly provider: SecretProvider;
+  private readonly path: string;
+  private readonly cost: number;
+  private readonly ttlMs: number | null;
+  private readonly maxTtlMs: number | null;
+  private readonly cache: VerifyCache;
+  private readonly limit: ConcurrencyLimit;
+  private readonly lastUsed: LastUsedWriter;
+  private readonly now: () => number;
+  private statics: StaticIndex;
+  private readonly inflight = new Map<string, Promise<AuthInfo | null>>();
+  /** Bumped by revoke/rotate/setStaticTokens so verifications already in flight are not cached. */
+  private generation = 0;
+  private unwatch?: () => void;
+
+  constructor(opts: TokenStoreOptions) {
+    if (!opts?.provider) throw new ConfigError('TokenStore: provider is required');
+    this.provider = opts.provider;
+    this.path = parsePath(opts.path ?? 'tokens').join('/');
+    this.prefix = opts.prefix ?? 'esa';
+    if (!isValidPrefix(this.prefix)) throw new ConfigError('TokenStore: prefix must be 1-16 letters or digits, starting with a letter');
+    this.cost = opts.bcryptCost ?? 10;
+    if (!Number.isInteger(this.cost) || this.cost < MIN_BCRYPT_COST || this.cost > MAX_BCRYPT_COST) {
+      throw new ConfigError(`TokenStore: bcryptCost must be an integer from ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}`);
+    }
+    this.ttlMs = durationMs(opts.ttl, 'ttl') ?? null;
+    this.maxTtlMs = durationMs(opts.maxTtl, 'maxTtl') ?? null;
+    this.now = opts.now ?? Date.now;
+    this.cache = new VerifyCache({ ttlMs: opts.verifyCacheTtl ?? 60_000, max: opts.verifyCacheMax ?? 10_000 });
+    this.limit = new ConcurrencyLimit(opts.bcryptConcurrency ?? 2);
+    const logger = opts.logger ?? console;
+    const intervalMs = opts.lastUsedInterval ?? 300_000;
+    this.lastUsed = new LastUsedWriter({ provider: this.provider, pathOf: (id) => this.recordPath(id), intervalMs, logger, now: this.now });
+    const input = opts.staticTokens;
+    this.statics = this.index(isWatcher(input) ? input.current : input);
+    if (isWatcher(input)) {
+      const onChange = (next: StaticTokensInput) => {
+        try {
+          this.setStaticTokens(next);
+        } catch (err) {
+          logger.warn(`express-secrets-auth: static tokens not replaced, keeping the previous ones: ${(err as Error).message}`);
+        }
+      };
+      input.on('change', onChange);
+      this.unwatch = () => input.off('change', onChange);
+    }
+  }
+
+  /** Replaces the static tokens (e.g. after a secret reference changed); old ones stop at once. */
+  setStaticTokens(input: StaticTokensInput | null | undefined): void {
+    const next = this.index(input);
+    this.generation++;
+    this.statics = next;
+    this.cache.invalidate((auth) => auth.source === 'config');
+    this.inflight.clear();
+  }
+
+  /** Issues a new token. The returned `token` is the only copy of the plaintext. */
+  async create(input: CreateTokenInput): Promise<IssuedToken> {
+    const fields = checkCreateInput(input);
+    const now = this.now();
+    const expiresAt = this.expiry(input.expiresIn, now);
+    const { token, id } = generateToken(this.prefix);
+    const record: TokenRecord = {
+      id,
+      method: 'TOKEN',
+      credential_hash: await hashToken(token, this.cost, this.limit),
+      scopes: fields.scopes,
+      metadata: { name: fields.name, description: fields.description, created_by: fields.createdBy },
+      created_at: iso(now),
+      expires_at: expiresAt === null ? null : iso(expiresAt),
+      last_used_at: null,
+    };
+    await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
+    return { token, record: toInfo(record) };
+  }
+
+  /** Every token, stored and static (`source: "config"`), oldest first. */
+  async list(): Promise<TokenInfo[]> {
+    const ids = (await this.provider.list(this.path)).filter((k) => !k.endsWith('/') && isValidSegment(k));
+    const stored: TokenInfo[] = [];
+    for (let i = 0; i < ids.length; i += 8) {
+      const batch = await Promise.all(ids.slice(i, i + 8).map((id) => this.read(id)));
+      for (const found of batch) if (found) stored.push(toInfo(found.record));
+    }
+    stored.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
+    return [...stored, ...[...this.statics.byId.values()].map((e) => ({ ...e.info, scopes: [...e.info.scopes] }))];
+  }
+
+  /** One token by id (static ones included), or null. */
+  async get(id: string): Promise<TokenInfo | null> {
+    const fixed = this.statics.byId.get(id);
+    if (fixed) return { ...fixed.info, scopes: [...fixed.info.scopes] };
+    if (!isValidSegment(id)) return null;
+    const found = await this.read(id);
+    return found ? toInfo(found.record) : null;
+  }
+
+  /**
+   * Deletes a stored token; it stops working in this process at once and in others within
+   * `verifyCacheTtl`. Resolves false when there was no such token.
+   * @throws TokenError TOKEN_READ_ONLY for a static token.
+   */
+  async revoke(id: string): Promise<boolean> {
+    this.refuseStatic(id, 'revoked');
+    if (!isValidSegment(id)) return false;
+    const found = await this.read(id);
+    this.forget(id);
+    if (!found) return false;
+    await this.provider.delete(this.recordPath(id));
+    this.forget(id);
+    return true;
+  }
+
+  /**
+   * Gives a stored token a new secret (same id). Without `grace` the old secret stops at once;
+   * with `grace` (seconds or a duration) it keeps working until then. `expiresIn` sets a new
+   * lifetime (default: keep the current expiry).
+   * @throws TokenError TOKEN_NOT_FOUND, TOKEN_READ_ONLY (static token), INVALID_TOKEN_INPUT.
+   */
+  async rotate(id: string, opts: { grace?: number | string | null; expiresIn?: number | string | null } = {}): Promise<IssuedToken> {
+    this.refuseStatic(id, 'rotated');
+    const found = isValidSegment(id) ? await this.read(id) : null;
+    if (!found) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
+    const now = this.now();
+    const graceMs = durationMs(opts.grace, 'grace') ?? null;
+    const expiresAt = opts.expiresIn === undefined ? epoch(found.record.expires_at) : this.expiry(opts.expiresIn, now);
+    const { token } = generateToken(this.prefix, id);
+    const record: TokenRecord = {
+      ...found.record,
+      credential_hash: await hashToken(token, this.cost, this.limit),
+      expires_at: expiresAt === null ? null : iso(expiresAt),
+      rotated_at: iso(now),
+      previous_credential_hash: graceMs === null ? null : found.record.credential_hash,
+      previous_expires_at: graceMs === null ? null : iso(now + graceMs),
+    };
+    const cas = found.version === undefined ? {} : { cas: found.version };
+    await this.provider.put(this.recordPath(id), { ...record }, cas);
+    this.forget(id);
+    return { token, record: toInfo(record) };
+  }
+
+  /**
+   * The principal of `token`, or null when it is malformed, unknown, expired or revoked.
+   * Malformed tokens (bad prefix, length or checksum) never reach the backend.
+   * @throws BackendUnavailableError (or another provider error) when the backend cannot answer.
+   */
+  async verify(token: string): Promise<AuthInfo | null> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
+    const digest = this.cache.digest(token);
+    const now = this.now();
+    const hit = this.cache.get(digest, now);
+    if (hit) return this.accept(hit);
+    const fixed = this.statics.byHmac.get(digest) ?? this.statics.bySha256.get(sha256Hex(token));
+    if (fixed) return fixed.expiresAt !== null && now >= fixed.expiresAt ? null : { ...fixed.auth, scopes: [...fixed.auth.scopes] };
+    let running = this.inflight.get(digest);
+    if (!running) {
+      running = this.verifySlow(token, digest).finally(() => this.inflight.delete(digest));
+      this.inflight.set(digest, running);
+    }
+    const auth = await running;
+    return auth && this.accept(auth);
+  }
+
+  /** Resolves when background `last_used_at` writes in flight have finished. */
+  flush(): Promise<void> {
+    return this.lastUsed.flush();
+  }
+
+  /** Stops following the static-token watcher and waits for background writes. Leaves the provider open. */
+  async close(): Promise<void> {
+    this.unwatch?.();
+    await this.flush();
+  }
+
+  private async verifySlow(token: string, digest: string): Promise<AuthInfo | null> {
+    const generation = this.generation;
+    const parsed = parseToken(token, this.prefix);
+    let verified: { auth: AuthInfo; validUntil: number | null } | null = null;
+    if (parsed) verified = await this.verifyStored(token, parsed.id);
+    if (!verified) verified = await this.verifyStaticBcrypt(token);
+    if (verified && generation === this.generation) this.cache.set(digest, verified, this.now());
+    return verified?.auth ?? null;
+  }
+
+  private async verifyStored(token: string, id: string): Promise<{ auth: AuthInfo; validUntil: number | null } | null> {
+    const found = await this.read(id);
+    if (!found) return null;
+    const r = found.record;
+    const now = this.now();
+    const expires = epoch(r.expires_at);
+    if (expires !== null && now >= expires) return null;
+    const auth: AuthInfo = { tokenId: r.id, name: r.metadata.name, scopes: [...r.scopes], source: 'store' };
+    if (await verifyTokenHash(token, r.credential_hash, this.limit)) return { auth, validUntil: expires };
+    const graceEnd = epoch(r.previous_expires_at);
+    if (!r.previous_credential_hash || graceEnd === null || now >= graceEnd) return null;
+    if (!(await verifyTokenHash(token, r.previous_credential_hash, this.limit))) return null;
+    return { auth, validUntil: expires === null ? graceEnd : Math.min(expires, graceEnd) };
+  }
+
+  private async verifyStaticBcrypt(token: string): Promise<{ auth: AuthInfo; validUntil: number | null } | null> {
+    for (const entry of this.statics.bcrypt) {
+      if (entry.expiresAt !== null && this.now() >= entry.expiresAt) continue;
+      if (await verifyTokenHash(token, entry.bcryptHash as string, this.limit)) return { auth: entry.auth, validUntil: entry.expiresAt };
+    }
+    return null;
+  }
+
+  private accept(auth: AuthInfo): AuthInfo {
+    if (auth.source === 'store') this.lastUsed.note(auth.tokenId);
+    return { ...auth, scopes: [...auth.scopes] };
+  }
+
+  private async read(id: string): Promise<{ record: TokenRecord; version?: number } | null> {
+    const entry = await this.provider.get(this.recordPath(id));
+    const record = entry && parseRecord(entry.data, id);
+    return record ? { record, version: entry.version } : null;
+  }
+
+  private recordPath(id: string): string {
+    return `${this.path}/${id}`;
+  }
+
+  private expiry(expiresIn: number | string | null | undefined, now: number): number | null {
+    const lifetime = expiresIn === undefined ? this.ttlMs : (durationMs(expiresIn, 'expiresIn') ?? null);
+    if (this.maxTtlMs !== null) {
+      if (lifetime === null) throw new TokenError('INVALID_TOKEN_INPUT', 'expiresIn is required: this store has a maxTtl, so every token must expire');
+      if (lifetime > this.maxTtlMs) throw new TokenError('INVALID_TOKEN_INPUT', `expiresIn is longer than the maximum of ${this.maxTtlMs / 1000} seconds`);
+    }
+    return lifetime === null ? null : now + lifetime;
+  }
+
+  private refuseStatic(id: string, verb: string): void {
+    if (this.statics.byId.has(id)) {
+      throw new TokenError('TOKEN_READ_ONLY', `Token "${id}" comes from configuration and cannot be ${verb} here; change the configuration instead.`);
+    }
+  }
+
+  private forget(id: string): void {
+    this.generation++;
+    this.cache.invalidate((auth) => auth.source === 'store' && auth.tokenId === id);
+    this.inflight.clear();
+    this.lastUsed.forget(id);
+  }
+
+  private index(input: StaticTokensInput | null | undefined): StaticIndex {
+    return indexStaticTokens(input, (credential) => this.cache.digest(credential));
+  }
+}

@@ -1,0 +1,135 @@
+import type { SecretRefWatcher } from '../config/refs';
+import type { SecretProvider } from '../providers/types';
+
+/** Where a token comes from: created through a TokenStore, or declared in configuration. */
+export type TokenSource = 'store' | 'config';
+
+/** Who a verified bearer token belongs to; set on `req.auth` by `bearerAuth()`. */
+export interface AuthInfo {
+  /** The token's id (public: the UI shows it). */
+  tokenId: string;
+  /** The token's name. */
+  name: string;
+  /** Scopes granted to the token. */
+  scopes: string[];
+  source: TokenSource;
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `bearerAuth()` when the request carries a valid token. */
+      auth?: AuthInfo;
+    }
+  }
+}
+
+/**
+ * A stored token record, one JSON secret at `<path>/<id>`. It never holds the token itself:
+ * only a `bcrypt:` (or imported `sha256:`) hash. Times are ISO 8601 strings or null.
+ */
+export interface TokenRecord {
+  id: string;
+  method: 'TOKEN';
+  credential_hash: string;
+  scopes: string[];
+  metadata: { name: string; description: string; created_by: string | null };
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  /** When the secret was last rotated (present once rotated). */
+  rotated_at?: string | null;
+  /** The hash of the secret before the last rotation, while its grace period lasts. */
+  previous_credential_hash?: string | null;
+  /** When the previous secret stops working. */
+  previous_expires_at?: string | null;
+}
+
+/** A token as shown to callers and the admin API: no hash, camelCase, with its source. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  description: string;
+  scopes: string[];
+  createdBy: string | null;
+  createdAt: string | null;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  rotatedAt: string | null;
+  /** Until when the secret replaced by the last rotation still works, or null. */
+  previousExpiresAt: string | null;
+  source: TokenSource;
+}
+
+/** A static token declared in configuration (list form). */
+export interface StaticTokenConfig {
+  /** Shown in the API and used as the token's id unless `id` is given. */
+  name: string;
+  /** Id shown in the API (default: `name`). */
+  id?: string;
+  /** The token itself (already resolved when it came from a secret reference). */
+  credential?: string;
+  /** Or its hash: `bcrypt:$2b$...` (see `hashToken`) or `sha256:<hex>`. */
+  credential_hash?: string;
+  scopes?: string[];
+  description?: string;
+  /** ISO 8601 expiry; absent or null for none. */
+  expires_at?: string | null;
+  /** Free-form metadata (Flipt form); ignored except for `description`/`scopes` keys. */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Static tokens: a list, or Flipt's map form `{ "<name>": { credential, metadata } }`.
+ */
+export type StaticTokensInput = StaticTokenConfig[] | Record<string, Omit<StaticTokenConfig, 'name'> & { name?: string }>;
+
+/** Where failures that must not fail a request (e.g. `last_used_at` writes) are reported. */
+export interface TokenLogger {
+  warn(message: string): void;
+  error?(message: string): void;
+}
+
+/** Anything that can verify a bearer token; `TokenStore` is one. */
+export interface TokenVerifier {
+  /**
+   * The token's principal, or null when it is unknown, malformed, expired or revoked.
+   * Rejects (e.g. `BackendUnavailableError`) when it cannot tell.
+   */
+  verify(token: string): Promise<AuthInfo | null>;
+}
+
+/** Options for `new TokenStore()`. Lifetimes take seconds or durations ("90d"); cache times are ms. */
+export interface TokenStoreOptions {
+  provider: SecretProvider;
+  /** Folder holding one record per token. Default "tokens". */
+  path?: string;
+  /** Token prefix. Default "esa". */
+  prefix?: string;
+  /** bcrypt cost for new hashes. Default 10. */
+  bcryptCost?: number;
+  /** Default lifetime of created tokens. Default none (tokens do not expire unless asked). */
+  ttl?: number | string | null;
+  /** Longest lifetime allowed; when set, every created or rotated token must expire. Default none. */
+  maxTtl?: number | string | null;
+  /** Static tokens from config, or a `watchSecretRefs` watcher of them (replaced on change). */
+  staticTokens?: StaticTokensInput | SecretRefWatcher<StaticTokensInput>;
+  /** How long (ms) a verified token is remembered in this process; 0 disables. Default 60000. */
+  verifyCacheTtl?: number;
+  /** Most verified tokens remembered. Default 10000. */
+  verifyCacheMax?: number;
+  /** bcrypt operations run at once (they use libuv's thread pool). Default 2. */
+  bcryptConcurrency?: number;
+  /** Minimum ms between `last_used_at` writes per token per process. Default 300000 (5 min). */
+  lastUsedInterval?: number;
+  /** Where background failures are reported. Default `console`. */
+  logger?: TokenLogger;
+  /** Clock (epoch ms), for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A newly issued token: `token` is the only time the plaintext is available. */
+export interface IssuedToken {
+  token: string;
+  record: TokenInfo;
+}
