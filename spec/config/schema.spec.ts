@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
 import { parseConfig } from '../../lib/config/load';
 
 describe('config schema', () => {
