@@ -7,7 +7,7 @@ import type { StoreCallback } from './types';
  * with it, which surfaces as an unhandled rejection when nobody awaits it, like a throw in any
  * other callback. With a callback the returned promise never rejects for a store error.
  */
-export function settle<T>(work: () => Promise<T>, callback?: StoreCallback<T>): Promise<T | void> {
+export function settle<T>(work: () => Promise<T>, callback?: StoreCallback<T>): Promise<T | undefined> {
   const promise = Promise.resolve().then(work);
   if (typeof callback !== 'function') return promise;
   return promise.then(

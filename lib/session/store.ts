@@ -77,8 +77,8 @@ export class SecretsSessionStore extends Store {
 
   /** The session, or null when unknown, expired, or `sid` is not a valid id (a hostile cookie is a miss). */
   override get(sid: string): Promise<SessionData | null>;
-  override get(sid: string, callback: StoreCallback<SessionData | null>): Promise<void>;
-  override get(sid: string, callback?: StoreCallback<SessionData | null>): Promise<SessionData | null | void> {
+  override get(sid: string, callback: StoreCallback<SessionData | null>): Promise<undefined>;
+  override get(sid: string, callback?: StoreCallback<SessionData | null>): Promise<SessionData | null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
       const record = await this.read(this.provider, this.key(sid));
@@ -89,8 +89,8 @@ export class SecretsSessionStore extends Store {
 
   /** Writes the session (one version only); a session whose expiry has passed is destroyed instead. */
   override set(sid: string, session: SessionData): Promise<null>;
-  override set(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<void>;
-  override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | void> {
+  override set(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<undefined>;
+  override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) throw new InvalidPathError('session id is not a valid path segment (check `genid`)');
       const now = Date.now();
@@ -112,8 +112,8 @@ export class SecretsSessionStore extends Store {
    * while the expiry would move forward by less than `touchAfter` seconds.
    */
   override touch(sid: string, session: SessionData): Promise<null>;
-  override touch(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<void>;
-  override touch(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | void> {
+  override touch(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<undefined>;
+  override touch(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (this.disableTouch || this.disableTTL || !this.isSid(sid)) return null;
       const key = this.key(sid);
@@ -145,8 +145,8 @@ export class SecretsSessionStore extends Store {
 
   /** Deletes the session (on KV v2: every version and the metadata). Unknown or invalid ids are fine. */
   override destroy(sid: string): Promise<null>;
-  override destroy(sid: string, callback: StoreCallback<null>): Promise<void>;
-  override destroy(sid: string, callback?: StoreCallback<null>): Promise<null | void> {
+  override destroy(sid: string, callback: StoreCallback<null>): Promise<undefined>;
+  override destroy(sid: string, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (this.isSid(sid)) await this.provider.delete(this.key(sid));
       return null;
@@ -155,8 +155,8 @@ export class SecretsSessionStore extends Store {
 
   /** Every live session, each with its `id` (connect-redis's shape). Reads each record. */
   override all(): Promise<StoredSession[]>;
-  override all(callback: StoreCallback<StoredSession[]>): Promise<void>;
-  override all(callback?: StoreCallback<StoredSession[]>): Promise<StoredSession[] | void> {
+  override all(callback: StoreCallback<StoredSession[]>): Promise<undefined>;
+  override all(callback?: StoreCallback<StoredSession[]>): Promise<StoredSession[] | undefined> {
     return settle(async () => {
       const found = await this.liveRecords();
       const sessions: StoredSession[] = [];
@@ -171,22 +171,22 @@ export class SecretsSessionStore extends Store {
 
   /** Ids of the live sessions (without the prefix). Reads each record to leave out expired ones. */
   ids(): Promise<string[]>;
-  ids(callback: StoreCallback<string[]>): Promise<void>;
-  ids(callback?: StoreCallback<string[]>): Promise<string[] | void> {
+  ids(callback: StoreCallback<string[]>): Promise<undefined>;
+  ids(callback?: StoreCallback<string[]>): Promise<string[] | undefined> {
     return settle(async () => [...(await this.liveRecords()).keys()], callback);
   }
 
   /** Number of live sessions. */
   override length(): Promise<number>;
-  override length(callback: StoreCallback<number>): Promise<void>;
-  override length(callback?: StoreCallback<number>): Promise<number | void> {
+  override length(callback: StoreCallback<number>): Promise<undefined>;
+  override length(callback?: StoreCallback<number>): Promise<number | undefined> {
     return settle(async () => (await this.liveRecords()).size, callback);
   }
 
   /** Deletes this store's sessions: keys under `path` that start with `prefix`, nothing else. */
   override clear(): Promise<null>;
-  override clear(callback: StoreCallback<null>): Promise<void>;
-  override clear(callback?: StoreCallback<null>): Promise<null | void> {
+  override clear(callback: StoreCallback<null>): Promise<undefined>;
+  override clear(callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       const ids = await this.listIds();
       await forEachBounded(ids, SCAN_CONCURRENCY, (id) => this.provider.delete(this.key(id)));
@@ -219,8 +219,8 @@ export class SecretsSessionStore extends Store {
 
   /** Stops the sweeper (waiting for a running sweep). The provider is yours: it is not closed. */
   close(): Promise<null>;
-  close(callback: StoreCallback<null>): Promise<void>;
-  close(callback?: StoreCallback<null>): Promise<null | void> {
+  close(callback: StoreCallback<null>): Promise<undefined>;
+  close(callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       await this.sweeper?.stop();
       return null;
