@@ -20,17 +20,18 @@ export interface LastUsedOptions {
  * or resurrect a revoked token. Failures are logged, never thrown.
  */
 export class LastUsedWriter {
-  private readonly recent: LRUCache<string, true>;
+  /** Token id -> when (opts.now) its last write was scheduled. */
+  private readonly recent = new LRUCache<string, number>({ max: 100_000 });
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly opts: LastUsedOptions) {
-    this.recent = new LRUCache({ max: 100_000, ttl: Math.max(1, opts.intervalMs) });
-  }
+  constructor(private readonly opts: LastUsedOptions) {}
 
   /** Records that token `id` was just used; schedules a write when one is due. */
   note(id: string): void {
-    if (this.recent.has(id)) return;
-    this.recent.set(id, true);
+    const now = this.opts.now();
+    const last = this.recent.get(id);
+    if (last !== undefined && now - last < this.opts.intervalMs) return;
+    this.recent.set(id, now);
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.write(id))
       .catch((err: unknown) => {

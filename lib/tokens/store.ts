@@ -1,5 +1,5 @@
 import type { SecretRefWatcher } from '../config/refs';
-import { ConfigError } from '../errors';
+import { ConfigError, ConflictError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { isValidSegment, parsePath } from '../providers/paths';
 import { TokenError } from './errors';
@@ -147,24 +147,32 @@ export class TokenStore implements TokenVerifier {
    */
   async rotate(id: string, opts: { grace?: number | string | null; expiresIn?: number | string | null } = {}): Promise<IssuedToken> {
     this.refuseStatic(id, 'rotated');
-    const found = isValidSegment(id) ? await this.read(id) : null;
-    if (!found) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
-    const now = this.now();
     const graceMs = durationMs(opts.grace, 'grace') ?? null;
-    const expiresAt = opts.expiresIn === undefined ? epoch(found.record.expires_at) : this.expiry(opts.expiresIn, now);
     const { token } = generateToken(this.prefix, id);
-    const record: TokenRecord = {
-      ...found.record,
-      credential_hash: await hashToken(token, this.cost, this.limit),
-      expires_at: expiresAt === null ? null : iso(expiresAt),
-      rotated_at: iso(now),
-      previous_credential_hash: graceMs === null ? null : found.record.credential_hash,
-      previous_expires_at: graceMs === null ? null : iso(now + graceMs),
-    };
-    const cas = found.version === undefined ? {} : { cas: found.version };
-    await this.provider.put(this.recordPath(id), { ...record }, cas);
-    this.forget(id);
-    return { token, record: toInfo(record) };
+    const hash = await hashToken(token, this.cost, this.limit);
+    // A concurrent write (e.g. a last_used_at update) makes the check-and-set fail: re-read, retry.
+    for (let attempt = 1; ; attempt++) {
+      const found = isValidSegment(id) ? await this.read(id) : null;
+      if (!found) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
+      const now = this.now();
+      const expiresAt = opts.expiresIn === undefined ? epoch(found.record.expires_at) : this.expiry(opts.expiresIn, now);
+      const record: TokenRecord = {
+        ...found.record,
+        credential_hash: hash,
+        expires_at: expiresAt === null ? null : iso(expiresAt),
+        rotated_at: iso(now),
+        previous_credential_hash: graceMs === null ? null : found.record.credential_hash,
+        previous_expires_at: graceMs === null ? null : iso(now + graceMs),
+      };
+      try {
+        await this.provider.put(this.recordPath(id), { ...record }, found.version === undefined ? {} : { cas: found.version });
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < 5) continue;
+        throw err;
+      }
+      this.forget(id);
+      return { token, record: toInfo(record) };
+    }
   }
 
   /**

@@ -1,0 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileProvider } from '../../lib/providers/file';
+import { counting, readTree } from './helpers';
+import { tokenStoreSuite } from './store-suite';
+
+describe('TokenStore on the file provider', () => {
+  tokenStoreSuite(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esa-tokens-'));
+    const provider = counting(createFileProvider({ basePath: dir, fsync: false }));
+    return {
+      provider,
+      backendCalls: () => provider.calls,
+      path: 'auth/tokens',
+      rawDump: async () => {
+        const { files, text } = await readTree(join(dir, 'auth', 'tokens'));
+        return { keys: files.length, text };
+      },
+      close: async () => {
+        await provider.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  });
+});
