@@ -192,7 +192,10 @@ function substitute(value: unknown, replace: (text: string) => string): unknown 
   if (Array.isArray(value)) return value.map((item) => substitute(item, replace));
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
-  for (const [k, v] of Object.entries(value)) out[k] = substitute(v, replace);
+  for (const [k, v] of Object.entries(value)) {
+    // defineProperty, so a "__proto__" key from parsed YAML stays a plain key.
+    Object.defineProperty(out, k, { value: substitute(v, replace), enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 

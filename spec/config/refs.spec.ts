@@ -230,3 +230,14 @@ describe('finding references', () => {
     expect(findSecretRefs({ a: ['x', { b: '${env:X}' }] })).toEqual([{ location: ['a', 1, 'b'], ref: { kind: 'env', raw: '${env:X}', name: 'X' } }]);
   });
 });
+
+describe('hostile input', () => {
+  it('keeps a "__proto__" key as a plain key', async () => {
+    const input = JSON.parse('{"__proto__": {"polluted": "{{ secret.memory.p.v }}"}}') as Record<string, unknown>;
+    const memory = createMemoryProvider();
+    await memory.put('p', { v: 'x' });
+    const out = await resolveSecretRefs(input, { memory });
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ polluted: 'x' });
+  });
+});
