@@ -39,8 +39,9 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const FAILED = Symbol('bearerAuth.failed');
 type Marked = Request & { [FAILED]?: boolean };
 
+/** A quoted auth-param value; RFC 6750 allows no `"` or `\` in it (nor anything outside printable ASCII). */
 function quote(value: string): string {
-  return `"${value}"`;
+  return `"${value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, "'")}"`;
 }
 
 /** Where the request put its credentials, or why they are malformed. */
@@ -54,7 +55,7 @@ function extract(req: Request, opts: BearerAuthOptions): Extracted {
     const scheme = space === -1 ? header : header.slice(0, space);
     if (scheme.toLowerCase() === 'bearer') {
       const credentials = space === -1 ? '' : header.slice(space + 1).trim();
-      if (!B64TOKEN.test(credentials)) return { malformed: 'The Authorization header must be "Bearer <token>".' };
+      if (!B64TOKEN.test(credentials)) return { malformed: 'The Authorization header must be: Bearer <token>.' };
       found.push(credentials);
     }
   }
@@ -109,7 +110,7 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
     const got = extract(req, opts);
     if ('none' in got) {
       if (opts.optional) next();
-      else refuse(req, res, 401, 'unauthorized', 'Authentication required: send "Authorization: Bearer <token>".', challenge());
+      else refuse(req, res, 401, 'unauthorized', 'Authentication required: send the header Authorization: Bearer <token>.', challenge());
       return;
     }
     if ('malformed' in got) {

@@ -1,4 +1,4 @@
-import type { SecretRefWatcher } from '../config/refs';
+import type { SecretRefWatcher } from '../config/watch';
 import { ConfigError, ConflictError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { isValidSegment, parsePath } from '../providers/paths';

@@ -1,4 +1,4 @@
-import type { SecretRefWatcher } from '../config/refs';
+import type { SecretRefWatcher } from '../config/watch';
 import type { SecretProvider } from '../providers/types';
 
 /** Where a token comes from: created through a TokenStore, or declared in configuration. */

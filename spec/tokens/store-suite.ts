@@ -1,7 +1,10 @@
 // The TokenStore behaviour every backend must show; run by store.file.spec.ts and store.openbao.spec.ts.
+import express from 'express';
+import request from 'supertest';
 import type { SecretProvider } from '../../lib/providers/types';
 import { TokenError } from '../../lib/tokens/errors';
 import { parseToken } from '../../lib/tokens/format';
+import { bearerAuth } from '../../lib/tokens/middleware';
 import { TokenStore } from '../../lib/tokens/store';
 import type { TokenStoreOptions } from '../../lib/tokens/types';
 import { secretPart } from './helpers';
@@ -49,6 +52,20 @@ export function tokenStoreSuite(makeBackend: () => Promise<Backend>): void {
     expect(await store.verify(token)).toBeNull();
     expect(await store.get(record.id)).toBeNull();
     expect(await store.revoke(record.id)).toBe(false);
+  });
+
+  test('through bearerAuth: create -> 200 -> revoke -> 401 invalid_token', async () => {
+    const store = open();
+    const app = express();
+    app.get('/api', bearerAuth({ tokens: store, scopes: ['read'] }), (req, res) => {
+      res.json(req.auth);
+    });
+    const { token, record } = await store.create({ name: 'web', scopes: ['read'] });
+    const ok = await request(app).get('/api').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(ok.body).toEqual({ tokenId: record.id, name: 'web', scopes: ['read'], source: 'store' });
+    await store.revoke(record.id);
+    const refused = await request(app).get('/api').set('Authorization', `Bearer ${token}`).expect(401);
+    expect(refused.body.error.code).toBe('invalid_token');
   });
 
   test('the stored record has exactly the documented fields, a bcrypt hash and no plaintext', async () => {
