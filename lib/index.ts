@@ -13,6 +13,11 @@ export {
   SecretReferenceError,
   SecretsAuthError,
 } from './errors';
+export type { AuthConfig, AuthConfigInput } from './config/schema';
+export { loadConfig, parseConfig } from './config/load';
+export { createProvidersFromConfig } from './config/providers';
+export { hasSecretRefs, resolveSecretRefs } from './config/refs';
+export { type SecretRefWatcher, type WatchOptions, watchSecretRefs } from './config/watch';
 export { type CachedProvider, type CacheOptions, cached } from './providers/cached';
 export { createFileProvider, type FileProviderOptions } from './providers/file';
 export { createMemoryProvider } from './providers/memory';
@@ -45,3 +50,8 @@ export type {
   TokenStoreOptions,
   TokenVerifier,
 } from './tokens/types';
+export { ApiError } from './admin/errors';
+export { tokenAdminRouter } from './admin/router';
+export type { AdminLogger, AuditAction, AuditEvent, AutoRotateOptions, TokenAdminBackend, TokenAdminRouterOptions } from './admin/types';
+export { UI_CSP } from './admin/ui';
+export type { TokenState, TokenView } from './admin/view';

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { SecretReferenceError, SecretsAuthError } from '../errors';
 import type { SecretEntry, SecretProvider } from '../providers/types';
 
@@ -99,7 +98,7 @@ export function parseSecretRefs(text: string): SecretRef[] {
   return tokenize(text).filter((piece): piece is SecretRef => typeof piece !== 'string');
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
@@ -225,123 +224,4 @@ export async function resolveSecretRefs<T>(value: T, providers: Record<string, S
   const replace = (text: string): string =>
     (parsed.get(text) ?? [text]).map((piece) => (typeof piece === 'string' ? piece : resolveRef(piece, entries, env))).join('');
   return substitute(value, replace) as T;
-}
-
-/** Structural equality over plain objects, arrays and primitives; anything else by identity. */
-function sameValue(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
-  if (!isPlainObject(a) || !isPlainObject(b)) return false;
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameValue(a[k], b[k]));
-}
-
-/** Options for `watchSecretRefs`. */
-export interface WatchOptions extends ResolveOptions {
-  /** Milliseconds between re-resolutions; 0 or absent means only on `refresh()`. */
-  refreshInterval?: number;
-  /** Called when a timed refresh fails (the last good value is kept). */
-  onError?: (err: Error) => void;
-}
-
-/** A resolved value kept up to date; see `watchSecretRefs`. */
-export interface SecretRefWatcher<T> {
-  /** The latest successfully resolved value. */
-  readonly current: T;
-  on(event: 'change', listener: (next: T, prev: T) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-  off(event: 'change', listener: (next: T, prev: T) => void): this;
-  off(event: 'error', listener: (err: Error) => void): this;
-  /** Re-resolves now; true when the value changed (and 'change' was emitted). Rejects on failure. */
-  refresh(): Promise<boolean>;
-  /** Stops the timer; no events are emitted afterwards. */
-  close(): void;
-}
-
-class Watcher<T> implements SecretRefWatcher<T> {
-  current: T;
-  private readonly events = new EventEmitter();
-  private timer?: NodeJS.Timeout;
-  private inflight?: Promise<boolean>;
-  private closed = false;
-
-  constructor(
-    private readonly source: T,
-    initial: T,
-    private readonly providers: Record<string, SecretProvider>,
-    private readonly opts: WatchOptions,
-  ) {
-    this.current = initial;
-    this.schedule();
-  }
-
-  on(event: 'change' | 'error', listener: (...args: never[]) => void): this {
-    this.events.on(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  off(event: 'change' | 'error', listener: (...args: never[]) => void): this {
-    this.events.off(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  refresh(): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    this.inflight ??= this.resolveOnce().finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
-  }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-  }
-
-  private async resolveOnce(): Promise<boolean> {
-    const next = await resolveSecretRefs(this.source, this.providers, this.opts);
-    if (this.closed || sameValue(next, this.current)) return false;
-    const prev = this.current;
-    this.current = next;
-    this.events.emit('change', next, prev);
-    return true;
-  }
-
-  private schedule(): void {
-    const interval = this.opts.refreshInterval ?? 0;
-    if (this.closed || interval <= 0) return;
-    this.timer = setTimeout(() => void this.tick(), interval);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.refresh();
-    } catch (err) {
-      this.report(err instanceof Error ? err : new Error(String(err)));
-    }
-    this.schedule();
-  }
-
-  private report(err: Error): void {
-    if (this.closed) return;
-    this.opts.onError?.(err);
-    // An 'error' event without a listener would throw; without one the failure is only reported via onError.
-    if (this.events.listenerCount('error') > 0) this.events.emit('error', err);
-  }
-}
-
-/**
- * Resolves `value` (see `resolveSecretRefs`) and keeps re-resolving it every
- * `refreshInterval` ms on an unref'd timer, emitting `'change'` with `(next, prev)` only when
- * the resolved value differs. A failed timed refresh keeps the last good value and is reported
- * to `onError` and to `'error'` listeners (never thrown). Call `close()` to stop.
- *
- * @throws SecretReferenceError when the first resolution fails.
- */
-export async function watchSecretRefs<T>(value: T, providers: Record<string, SecretProvider>, opts: WatchOptions = {}): Promise<SecretRefWatcher<T>> {
-  const interval = opts.refreshInterval ?? 0;
-  if (!Number.isFinite(interval) || interval < 0) throw new RangeError('refreshInterval must be a non-negative number of milliseconds');
-  const initial = await resolveSecretRefs(value, providers, opts);
-  return new Watcher(value, initial, providers, opts);
 }

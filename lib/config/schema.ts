@@ -169,7 +169,7 @@ const TokenStorageSecretsSchema = z.strictObject({
   ttl: positiveDuration().optional(),
   max_ttl: positiveDuration().optional(),
   auto_rotate: z.boolean().default(false),
-  bcrypt_cost: z.number().int().min(4).max(31).default(12),
+  bcrypt_cost: z.number().int().min(4).max(31).default(10),
   verify_cache_ttl: duration().default(60),
 });
 

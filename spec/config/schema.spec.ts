@@ -42,7 +42,7 @@ describe('config schema', () => {
       provider: 'file',
       path: 'tokens',
       auto_rotate: false,
-      bcrypt_cost: 12,
+      bcrypt_cost: 10,
       verify_cache_ttl: 60,
     });
   });

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/refs';
+import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/watch';
 import { SecretReferenceError } from '../../lib/errors';
 import { createFileProvider } from '../../lib/providers/file';
 import { createMemoryProvider } from '../../lib/providers/memory';
