@@ -1,0 +1,85 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { parseDuration } from '../config/duration';
+import { ConfigError } from '../errors';
+import { bearerAuth } from '../tokens/middleware';
+import { createAuditor } from './audit';
+import { ApiError, errorHandler, sendError } from './errors';
+import { addTokenRoutes, type RouteContext } from './routes';
+import type { TokenAdminRouterOptions } from './types';
+import { addUiRoutes } from './ui';
+
+export const BODY_LIMIT = '16kb';
+
+function durationOption(value: number | string | null | undefined, name: string, fallback: number | null): number | null {
+  if (value === undefined) return fallback;
+  if (value === null) return null;
+  try {
+    const s = parseDuration(value);
+    if (s > 0) return s;
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(`tokenAdminRouter: ${name} must be a positive number of seconds or a duration like "90d"`);
+}
+
+/** Refuses cross-site requests (CSRF with cookie sessions) and POSTs that are not JSON. */
+const requestShape: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
+  if (req.headers['sec-fetch-site'] === 'cross-site') return next(new ApiError(403, 'forbidden', 'Cross-site requests to the token API are refused.'));
+  if (req.method === 'POST') {
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') return next(new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json" (an empty object is fine).'));
+  }
+  next();
+};
+
+/**
+ * The token management API and page, to mount under a path, e.g.
+ * `app.use('/api/v2/auth', tokenAdminRouter({ tokens }))`. Routes: `POST /tokens`, `GET /tokens`,
+ * `GET /tokens/:id`, `DELETE /tokens/:id`, `POST /tokens/:id/rotate`, `GET /me`, and `GET /ui`.
+ * API routes are guarded by `bearerAuth` with the `admin` scope unless `guard` is given.
+ */
+export function tokenAdminRouter(opts: TokenAdminRouterOptions): Router {
+  if (!opts || typeof opts.tokens?.list !== 'function') throw new ConfigError('tokenAdminRouter: `tokens` (a TokenStore) is required');
+  const logger = opts.logger ?? console;
+  const now = opts.now ?? Date.now;
+  const createdBy = opts.createdBy ?? ((req: Request) => req.auth?.name ?? null);
+  if (opts.allowedScopes !== undefined && (!Array.isArray(opts.allowedScopes) || !opts.allowedScopes.every((s) => typeof s === 'string'))) {
+    throw new ConfigError('tokenAdminRouter: allowedScopes must be a list of scope names');
+  }
+  let guards: RequestHandler[];
+  if (opts.guard !== undefined) {
+    guards = Array.isArray(opts.guard) ? opts.guard : [opts.guard];
+    if (!guards.every((g) => typeof g === 'function')) throw new ConfigError('tokenAdminRouter: guard must be a middleware function or a list of them');
+  } else {
+    if (typeof opts.tokens.verify !== 'function') throw new ConfigError('tokenAdminRouter: pass a TokenStore as `tokens`, or your own `guard`');
+    const verifier = { verify: opts.tokens.verify.bind(opts.tokens) };
+    guards = [bearerAuth({ tokens: verifier, scopes: [opts.adminScope ?? 'admin'], realm: opts.realm ?? 'admin', logger })];
+  }
+
+  const ctx: RouteContext = {
+    tokens: opts.tokens,
+    now,
+    createdBy,
+    expiringWithinMs: (durationOption(opts.expiringWithin, 'expiringWithin', 7 * 86_400) as number) * 1000,
+    limits: {
+      maxTtl: durationOption(opts.maxTtl, 'maxTtl', null),
+      maxGrace: durationOption(opts.maxGrace, 'maxGrace', 7 * 86_400) as number,
+      allowedScopes: opts.allowedScopes ? [...opts.allowedScopes] : null,
+      autoRotate: Boolean(opts.autoRotate),
+    },
+    audit: createAuditor({ onAudit: opts.onAudit, logger, now, createdBy }),
+  };
+
+  const router = express.Router();
+  if (opts.ui !== false) addUiRoutes(router);
+  const api = ['/tokens', '/me'];
+  router.use(api, requestShape, ...guards, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));
+  addTokenRoutes(router, ctx);
+  // Unknown paths under the mount point: a JSON 404 (left alone when mounted at the app's root).
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (!req.baseUrl) return next();
+    sendError(res, 404, 'not_found', `No route ${req.method} ${req.baseUrl}${req.path}. See the token API routes under ${req.baseUrl}/tokens.`);
+  });
+  router.use(errorHandler(logger));
+  return router;
+}

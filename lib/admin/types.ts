@@ -1,0 +1,76 @@
+import type { Request, RequestHandler } from 'express';
+import type { SecretProvider } from '../providers/types';
+import type { TokenStore } from '../tokens/store';
+import type { TokenSource } from '../tokens/types';
+
+/** What the admin router needs from a token store; `TokenStore` is one. */
+export type TokenAdminBackend = Pick<TokenStore, 'create' | 'list' | 'get' | 'revoke' | 'rotate'>;
+
+/** Where audit lines and failures are written. `console` fits. */
+export interface AdminLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error?(message: string): void;
+}
+
+/** What happened to a token. `token.auto_rotate` is done by the auto-rotation job, with no actor. */
+export type AuditAction = 'token.create' | 'token.rotate' | 'token.revoke' | 'token.auto_rotate';
+
+/** One audit record: who did what to which token, when. Never holds a token or a hash. */
+export interface AuditEvent {
+  action: AuditAction;
+  /** ISO 8601 time of the change. */
+  at: string;
+  /** The caller (from `req.auth`, or `createdBy`), or null for the auto-rotation job. */
+  actor: { name: string | null; tokenId: string | null; source: TokenSource | null } | null;
+  /** Client address as Express sees it (`req.ip`; set `trust proxy` behind a proxy). */
+  ip: string | null;
+  token: { id: string; name: string; scopes: string[] };
+  /** Action details: `expires_at`, `grace_seconds`, `delivery_path`. */
+  details: Record<string, string | number | boolean | null>;
+}
+
+/** Automatic rotation of tokens created with a `delivery_path`. */
+export interface AutoRotateOptions {
+  /** Provider the new plaintext is written to, at the token's `delivery_path`. Required. */
+  provider: SecretProvider;
+  /** How long the replaced secret keeps working, seconds or a duration. Default "1h". */
+  grace?: number | string;
+  /** How often (ms) tokens are checked. Default 60000. */
+  interval?: number;
+}
+
+/** Options for `tokenAdminRouter()`. Lifetimes take seconds or durations like "90d". */
+export interface TokenAdminRouterOptions {
+  /** The token store to manage. */
+  tokens: TokenAdminBackend & Partial<Pick<TokenStore, 'verify'>>;
+  /**
+   * Middleware run before every API route instead of `bearerAuth({ tokens, scopes: [adminScope] })`,
+   * e.g. the app's session login check. It must refuse unauthorised requests itself.
+   */
+  guard?: RequestHandler | RequestHandler[];
+  /** Scope the default guard requires. Default "admin". */
+  adminScope?: string;
+  /** `realm` of the default guard's WWW-Authenticate. Default "admin". */
+  realm?: string;
+  /** Longest `expires_in` accepted; when set, every token must expire. Default none. */
+  maxTtl?: number | string | null;
+  /** Longest rotation grace accepted. Default "7d". */
+  maxGrace?: number | string;
+  /** Tokens are "expiring" this long before they expire (and after 2/3 of their lifetime). Default "7d". */
+  expiringWithin?: number | string;
+  /** Scopes a created token may have; default any scope name. */
+  allowedScopes?: string[];
+  /** Who is creating a token, stored as `created_by`. Default `req.auth?.name ?? null`. */
+  createdBy?: (req: Request) => string | null;
+  /** Called for every create, rotate and revoke (after it happened). Failures are logged, never thrown. */
+  onAudit?: (event: AuditEvent) => void | Promise<void>;
+  /** Audit lines (info) and failures. Default `console`. */
+  logger?: AdminLogger;
+  /** Serve the management page at `GET /ui`. Default true. */
+  ui?: boolean;
+  /** Rotate tokens created with a `delivery_path` at 2/3 of their lifetime. Default off. */
+  autoRotate?: AutoRotateOptions | false;
+  /** Clock (epoch ms), for tests. Default `Date.now`. */
+  now?: () => number;
+}

@@ -1,0 +1,67 @@
+// A test app: express (5, or 4 where a spec file maps 'express' to 'express4') + TokenStore + tokenAdminRouter at /api/v2/auth, and a route the
+// created tokens protect (/api/data). Audit events and log lines are captured.
+import type { Express, RequestHandler } from 'express';
+import express from 'express';
+import { tokenAdminRouter } from '../../lib/admin/router';
+import type { AuditEvent, TokenAdminRouterOptions } from '../../lib/admin/types';
+import { createMemoryProvider } from '../../lib/providers/memory';
+import type { SecretProvider } from '../../lib/providers/types';
+import { bearerAuth } from '../../lib/tokens/middleware';
+import { TokenStore } from '../../lib/tokens/store';
+import type { TokenStoreOptions } from '../../lib/tokens/types';
+
+export interface AdminApp {
+  app: Express;
+  store: TokenStore;
+  provider: SecretProvider;
+  adminToken: string;
+  audit: AuditEvent[];
+  logs: string[];
+  clock: { now: number };
+  /** Mount path of the router. */
+  base: string;
+}
+
+export interface AdminAppOptions {
+  provider?: SecretProvider;
+  router?: Partial<TokenAdminRouterOptions>;
+  store?: Partial<TokenStoreOptions>;
+  /** Mount path. Default "/api/v2/auth". */
+  base?: string;
+  /** Middleware run before the router (e.g. a fake session). */
+  before?: RequestHandler[];
+}
+
+/** A static token from config, read-only in the API. */
+export const CONFIG_TOKEN = { name: 'deploy-bot', credential: 'static-deploy-credential-0123456789', scopes: ['deploy'] };
+
+export async function makeAdminApp(opts: AdminAppOptions = {}): Promise<AdminApp> {
+  const clock = { now: Date.now() };
+  const logs: string[] = [];
+  const audit: AuditEvent[] = [];
+  const logger = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`), error: (m: string) => logs.push(`error ${m}`) };
+  const provider = opts.provider ?? createMemoryProvider();
+  const store = new TokenStore({
+    provider,
+    bcryptCost: 4,
+    now: () => clock.now,
+    staticTokens: [CONFIG_TOKEN],
+    logger,
+    ...opts.store,
+  });
+  const { token: adminToken } = await store.create({ name: 'root-admin', scopes: ['admin'], createdBy: 'setup', expiresIn: opts.store?.maxTtl ? 3600 : null });
+  const base = opts.base ?? '/api/v2/auth';
+  const app = express();
+  for (const mw of opts.before ?? []) app.use(mw);
+  app.get('/api/data', bearerAuth({ tokens: store, rateLimit: false, logger }), (req, res) => {
+    res.json({ ok: true, who: req.auth?.name });
+  });
+  app.use(base, tokenAdminRouter({ tokens: store, logger, onAudit: (e) => void audit.push(e), now: () => clock.now, ...opts.router }));
+  app.use((_req, res) => {
+    res.status(404).json({ app: 'not found' });
+  });
+  return { app, store, provider, adminToken, audit, logs, clock, base };
+}
+
+/** `Authorization` header for a token. */
+export const bearer = (token: string): { Authorization: string } => ({ Authorization: `Bearer ${token}` });
