@@ -1,19 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { type Options as RateLimitOptions, rateLimit } from 'express-rate-limit';
 import { ConfigError, SecretsAuthError } from '../errors';
+import { type BearerRateLimit, FailureLimiter } from './rate-limit';
 import type { AuthInfo, TokenLogger, TokenVerifier } from './types';
 
-/** Failed-attempt limit per client. Counts only requests refused for a bad or malformed token. */
-export interface BearerRateLimit {
-  /** Window in ms. Default 60000. */
-  windowMs?: number;
-  /** Failed attempts allowed per window per client. Default 20. */
-  limit?: number;
-  /** Client key. Default: express-rate-limit's (req.ip; IPv6 grouped by /56). Set `trust proxy`. */
-  keyGenerator?: RateLimitOptions['keyGenerator'];
-  /** Shared store (e.g. Redis) for many instances. Default: in-process memory. */
-  store?: RateLimitOptions['store'];
-}
+export type { BearerRateLimit } from './rate-limit';
 
 /** Options for `bearerAuth()`. */
 export interface BearerAuthOptions {
@@ -36,8 +26,6 @@ export interface BearerAuthOptions {
 }
 
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-const FAILED = Symbol('bearerAuth.failed');
-type Marked = Request & { [FAILED]?: boolean };
 
 /** A quoted auth-param value; RFC 6750 allows no `"` or `\` in it (nor anything outside printable ASCII). */
 function quote(value: string): string {
@@ -59,7 +47,8 @@ function extract(req: Request, opts: BearerAuthOptions): Extracted {
       found.push(credentials);
     }
   }
-  const query = (req.query as Record<string, unknown> | undefined)?.access_token;
+  // Express 5 re-parses the query string on every req.query read: only look when it can be there.
+  const query = req.url.includes('access_token') ? (req.query as Record<string, unknown> | undefined)?.access_token : undefined;
   if (query !== undefined) {
     if (!opts.allowQueryToken) return { malformed: 'Send the token in the Authorization header, not in the URL.' };
     if (typeof query !== 'string' || !B64TOKEN.test(query)) return { malformed: 'The access_token parameter is malformed.' };
@@ -94,10 +83,15 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
   const required = [...new Set(opts.scopes ?? [])];
   if (!required.every((s) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) throw new ConfigError('bearerAuth: scopes must be scope names without spaces or quotes');
   const logger = opts.logger ?? console;
+  const limiter = opts.rateLimit === false ? null : new FailureLimiter(opts.rateLimit ?? {});
   const scopeParam = required.length ? `, scope=${quote(required.join(' '))}` : '';
 
   function refuse(req: Request, res: Response, status: number, code: string, message: string, challenge?: string): void {
-    if (status === 400 || (status === 401 && code === 'invalid_token')) (req as Marked)[FAILED] = true;
+    if (limiter && (status === 400 || (status === 401 && code === 'invalid_token'))) {
+      limiter.fail(limiter.key(req)).catch((err: unknown) => {
+        (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth rate-limit store failed: ${describe(err)}`);
+      });
+    }
     if (challenge !== undefined) res.setHeader('WWW-Authenticate', challenge);
     if (status === 503) res.setHeader('Retry-After', '5');
     res.setHeader('Cache-Control', 'no-store');
@@ -138,26 +132,11 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
     );
   }
 
-  if (opts.rateLimit === false) return authenticate;
-  const limits = opts.rateLimit ?? {};
-  const windowMs = limits.windowMs ?? 60_000;
-  const limiter = rateLimit({
-    windowMs,
-    limit: limits.limit ?? 20,
-    standardHeaders: false,
-    legacyHeaders: false,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (req) => !(req as Marked)[FAILED],
-    ...(limits.keyGenerator ? { keyGenerator: limits.keyGenerator } : {}),
-    ...(limits.store ? { store: limits.store } : {}),
-    handler: (req, res) => {
-      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
-      res.setHeader('Retry-After', String(seconds));
-      res.status(429).json({ error: { code: 'too_many_requests', message: `Too many failed authentication attempts; retry in ${seconds} s.` } });
-    },
-  });
+  if (!limiter) return authenticate;
   return (req, res, next) => {
-    limiter(req, res, (err?: unknown) => (err ? next(err) : authenticate(req, res, next)));
+    const wait = limiter.anyBlocked ? limiter.retryAfter(limiter.key(req)) : 0;
+    if (wait === 0) return authenticate(req, res, next);
+    res.setHeader('Retry-After', String(wait));
+    res.status(429).json({ error: { code: 'too_many_requests', message: `Too many failed authentication attempts; retry in ${wait} s.` } });
   };
 }

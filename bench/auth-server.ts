@@ -1,0 +1,41 @@
+// The app `bench/auth.ts` loads: one Express 5 app, run in its own process so autocannon does not
+// share its event loop. Routes: /none (no auth), /static (a static token), /stored (a stored
+// token, bcrypt-hashed in a TokenStore). bearerAuth runs with its defaults, rate limiter included.
+import express from 'express';
+import { createMemoryProvider } from '../lib/providers/memory';
+import { bearerAuth } from '../lib/tokens/middleware';
+import { TokenStore } from '../lib/tokens/store';
+
+/** What the server tells its parent once it listens. */
+export interface AuthServerReady {
+  port: number;
+  staticToken: string;
+  storedToken: string;
+}
+
+async function main(): Promise<void> {
+  const staticToken = 'bench-static-credential-0123456789abcdef';
+  const store = new TokenStore({
+    provider: createMemoryProvider(),
+    staticTokens: [{ name: 'bench-static', credential: staticToken, scopes: ['read'] }],
+  });
+  const { token: storedToken } = await store.create({ name: 'bench-stored', scopes: ['read'] });
+  const auth = bearerAuth({ tokens: store, scopes: ['read'], rateLimit: process.env.BENCH_NO_LIMIT ? false : undefined });
+  const app = express();
+  app.set('etag', false);
+  app.set('x-powered-by', false);
+  const ok = (_req: express.Request, res: express.Response) => {
+    res.json({ ok: true });
+  };
+  app.get('/none', ok);
+  app.get('/static', auth, ok);
+  app.get('/stored', auth, ok);
+  const server = app.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    process.send?.({ port, staticToken, storedToken } satisfies AuthServerReady);
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
+}
+
+void main();
