@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type SessionData, Store } from 'express-session';
 import { ConfigError, ConflictError, InvalidPathError } from '../errors';
 import { cached } from '../providers/cached';
@@ -200,6 +201,7 @@ export class SecretsSessionStore extends Store {
    */
   async sweep(): Promise<SweepResult> {
     const ids = await this.listIds();
+    await yieldToEventLoop(); // the listing was one synchronous chunk; do not add the first slice to it
     let deleted = 0;
     await forEachBounded(
       ids,
@@ -232,7 +234,8 @@ export class SecretsSessionStore extends Store {
   }
 
   private isSid(sid: unknown): sid is string {
-    return typeof sid === 'string' && sid !== '' && isValidSegment(this.prefix + sid);
+    // The id alone must be a safe segment too, so validity never depends on the prefix.
+    return typeof sid === 'string' && isValidSegment(sid) && isValidSegment(this.prefix + sid);
   }
 
   private async read(provider: SecretProvider, key: string): Promise<SessionRecord | null> {

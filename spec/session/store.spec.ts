@@ -1,0 +1,264 @@
+// SecretsSessionStore-only behaviour: where it goes beyond (or deliberately differs from)
+// connect-redis, on the memory and file providers.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SessionData } from 'express-session';
+import { BackendUnavailableError, ConfigError, InvalidPathError } from '../../lib/errors';
+import { createFileProvider } from '../../lib/providers/file';
+import { createMemoryProvider } from '../../lib/providers/memory';
+import type { PutOptions, SecretProvider } from '../../lib/providers/types';
+import { SecretsSessionStore } from '../../lib/session/store';
+import { roundTrip, sess, sleep } from './behaviour';
+
+/** Wraps a provider, counting calls and letting a test run code right after a `get`. */
+function spied(inner: SecretProvider) {
+  const calls = { get: 0, put: 0, delete: 0, list: 0, close: 0 };
+  const puts: PutOptions[] = [];
+  const hooks: { afterGet?: (path: string) => Promise<void> } = {};
+  const provider: SecretProvider = {
+    kind: inner.kind,
+    async get(path) {
+      calls.get++;
+      const entry = await inner.get(path);
+      await hooks.afterGet?.(path);
+      return entry;
+    },
+    async put(path, data, opts) {
+      calls.put++;
+      puts.push(opts ?? {});
+      return inner.put(path, data, opts);
+    },
+    async delete(path) {
+      calls.delete++;
+      return inner.delete(path);
+    },
+    async list(prefix) {
+      calls.list++;
+      return inner.list(prefix);
+    },
+    async close() {
+      calls.close++;
+    },
+  };
+  return { provider, calls, puts, hooks };
+}
+
+const make = (provider: SecretProvider, opts: Partial<ConstructorParameters<typeof SecretsSessionStore>[0]> = {}) =>
+  new SecretsSessionStore({ cleanupInterval: 0, ...opts, provider });
+
+describe('SecretsSessionStore: options', () => {
+  test('rejects a missing provider, a prefix with "/", a bad path, bad touchAfter/cleanupInterval', () => {
+    const provider = createMemoryProvider();
+    expect(() => new SecretsSessionStore({} as never)).toThrow(ConfigError);
+    expect(() => make(provider, { prefix: 'app/sess:' })).toThrow(/prefix/);
+    expect(() => make(provider, { path: '../up' })).toThrow(ConfigError);
+    expect(() => make(provider, { path: '' })).toThrow(ConfigError);
+    expect(() => make(provider, { touchAfter: -1 })).toThrow(/touchAfter/);
+    expect(() => make(provider, { cleanupInterval: -5 })).toThrow(/cleanupInterval/);
+  });
+
+  test('defaults for the extra options: path "sessions", touchAfter 0, records at <path>/<prefix><sid>', async () => {
+    const provider = createMemoryProvider();
+    const store = make(provider);
+    expect(store.path).toBe('sessions');
+    expect(store.touchAfter).toBe(0);
+    await store.set('abc', sess(60_000, { v: 1 }));
+    const entry = await provider.get('sessions/sess:abc');
+    expect(entry?.data).toEqual({ session: expect.any(String), expires_at: expect.any(Number) });
+    expect(JSON.parse(entry?.data.session as string)).toMatchObject({ v: 1 });
+  });
+
+  test('cookie.expires may be a Date, an ISO string or null', async () => {
+    const store = make(createMemoryProvider());
+    const at = Date.now() + 30_000;
+    for (const expires of [new Date(at), new Date(at).toISOString()]) {
+      await store.set('s', { cookie: { expires, originalMaxAge: 30_000 } } as unknown as SessionData);
+      const rec = await store.provider.get('sessions/sess:s');
+      expect(rec?.data.expires_at).toBe(at);
+    }
+    await store.set('s', { cookie: { expires: null, originalMaxAge: null } } as unknown as SessionData);
+    const rec = await store.provider.get('sessions/sess:s');
+    expect((rec?.data.expires_at as number) - Date.now()).toBeGreaterThan(86_399_000);
+  });
+});
+
+describe('SecretsSessionStore: callbacks and errors', () => {
+  test('a callback that throws is called exactly once; its error rejects the returned promise', async () => {
+    const store = make(createMemoryProvider());
+    await store.set('sid', sess(60_000));
+    const methods: Array<[string, (cb: (err: unknown) => void) => Promise<unknown>]> = [
+      ['get', (cb) => store.get('sid', cb)],
+      ['set', (cb) => store.set('sid', sess(60_000), cb)],
+      ['touch', (cb) => store.touch('sid', sess(90_000), cb)],
+      ['all', (cb) => store.all(cb)],
+      ['ids', (cb) => store.ids(cb)],
+      ['length', (cb) => store.length(cb)],
+      ['destroy', (cb) => store.destroy('sid', cb)],
+      ['clear', (cb) => store.clear(cb)],
+      ['close', (cb) => store.close(cb)],
+    ];
+    for (const [name, call] of methods) {
+      let count = 0;
+      const boom = new Error(`callback of ${name} threw`);
+      await expect(
+        call(() => {
+          count++;
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      await sleep(5);
+      expect([name, count]).toEqual([name, 1]);
+    }
+  });
+
+  test('a callback that throws after a store error is still called once', async () => {
+    const { provider } = spied(createMemoryProvider());
+    provider.get = async () => {
+      throw new BackendUnavailableError('down');
+    };
+    const store = make(provider);
+    let count = 0;
+    await expect(
+      store.get('sid', () => {
+        count++;
+        throw new Error('cb');
+      }),
+    ).rejects.toThrow('cb');
+    expect(count).toBe(1);
+  });
+
+  test('backend errors are errors, never "no session" (promise and callback)', async () => {
+    const { provider } = spied(createMemoryProvider());
+    provider.get = async () => {
+      throw new BackendUnavailableError('OpenBao is sealed');
+    };
+    const store = make(provider);
+    await expect(store.get('sid')).rejects.toBeInstanceOf(BackendUnavailableError);
+    const err = await new Promise((resolve) => store.get('sid', (e) => resolve(e)));
+    expect(err).toBeInstanceOf(BackendUnavailableError);
+  });
+
+  test('a malformed record is an error naming the path, not a session and not a miss', async () => {
+    const provider = createMemoryProvider();
+    const store = make(provider);
+    await provider.put('sessions/sess:bad', { something: 'else' });
+    await expect(store.get('bad')).rejects.toThrow(/sessions\/sess:bad.*not a session record/);
+    await expect(store.all()).rejects.toThrow(/not a session record/);
+  });
+
+  test('set with a hostile sid fails with InvalidPathError and writes nothing anywhere', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esa-hostile-'));
+    try {
+      const base = join(dir, 'base');
+      const store = make(createFileProvider({ basePath: base, fsync: false }));
+      const hostile = ['../../escape', '..', 'a/b', '', 'x\0y', 'a\\b', '%2e%2e', 'é'];
+      for (const sid of hostile) await expect(store.touch(sid, sess(60_000))).resolves.toBeNull();
+      const outcomes = await Promise.all(hostile.map((sid) => store.set(sid, sess(60_000)).then(() => 'stored', (e) => e)));
+      expect(outcomes.map((o) => [o instanceof InvalidPathError])).toEqual(hostile.map(() => [true]));
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SecretsSessionStore: touch', () => {
+  test('touchAfter: no write while the expiry moves forward by less than touchAfter; then one write', async () => {
+    const { provider, calls } = spied(createMemoryProvider());
+    const store = make(provider, { touchAfter: 60 });
+    // A rolling cookie: the same maxAge, its expiry moving forward as requests come in.
+    const rolled = (laterBy: number) => {
+      const s = sess(3_600_000);
+      s.cookie.expires = new Date((s.cookie.expires as Date).getTime() + laterBy);
+      return s;
+    };
+    await store.set('sid', rolled(0));
+    const puts = calls.put;
+    await store.touch('sid', rolled(30_000)); // +30 s < 60 s
+    expect(calls.put).toBe(puts);
+    await store.touch('sid', rolled(61_000)); // +61 s
+    expect(calls.put).toBe(puts + 1);
+    await store.touch('sid', rolled(-600_000)); // shortening is always written
+    expect(calls.put).toBe(puts + 2);
+    await store.touch('sid', sess(3_600_000 + 10_000)); // a maxAge change is always written
+    expect(calls.put).toBe(puts + 3);
+  });
+
+  test('touch stores the new cookie (a maxAge change sticks) and keeps the stored data', async () => {
+    const store = make(createMemoryProvider());
+    await store.set('sid', sess(60_000, { v: 'stored' }));
+    const touched = sess(600_000, { v: 'stale copy from a slow request' });
+    await store.touch('sid', touched);
+    const got = (await store.get('sid')) as unknown as { v: string; cookie: unknown };
+    expect(got.v).toBe('stored');
+    expect(got.cookie).toEqual(roundTrip(touched.cookie));
+  });
+
+  test('touch racing a destroy does not recreate the session (check-and-set)', async () => {
+    const { provider, hooks, puts } = spied(createMemoryProvider());
+    const store = make(provider);
+    await store.set('sid', sess(60_000));
+    hooks.afterGet = async () => {
+      hooks.afterGet = undefined;
+      await store.destroy('sid'); // logout lands between touch's read and its write
+    };
+    await expect(store.touch('sid', sess(600_000))).resolves.toBeNull();
+    expect(puts.at(-1)).toEqual({ maxVersions: 1, cas: 1 });
+    expect(await store.get('sid')).toBeNull();
+  });
+
+  test('touch of an expired session neither extends nor recreates it', async () => {
+    const store = make(createMemoryProvider());
+    await store.set('sid', sess(30));
+    await sleep(40);
+    await store.touch('sid', sess(600_000));
+    expect(await store.get('sid')).toBeNull();
+  });
+
+  test('every session write asks for one version only (maxVersions: 1)', async () => {
+    const { provider, puts } = spied(createMemoryProvider());
+    const store = make(provider);
+    await store.set('sid', sess(60_000));
+    await store.touch('sid', sess(90_000));
+    expect(puts.map((p) => p.maxVersions)).toEqual([1, 1]);
+  });
+});
+
+describe('SecretsSessionStore: all, cache, close', () => {
+  test('all() awaits an async serializer.parse (connect-redis v9 does not — deliberate difference)', async () => {
+    const store = make(createMemoryProvider(), {
+      serializer: { parse: async (t: string) => ({ ...JSON.parse(t), parsed: true }), stringify: JSON.stringify },
+    });
+    await store.set('a', sess(60_000, { v: 1 }));
+    expect(await store.all()).toEqual([expect.objectContaining({ id: 'a', v: 1, parsed: true })]);
+  });
+
+  test('expired, not yet swept sessions are left out of all/ids/length', async () => {
+    const store = make(createMemoryProvider());
+    await store.set('live', sess(60_000));
+    await store.set('dying', sess(20));
+    await sleep(30);
+    expect(await store.ids()).toEqual(['live']);
+    expect(await store.length()).toBe(1);
+    expect((await store.all()).map((s) => s.id)).toEqual(['live']);
+  });
+
+  test('cache: { ttl, max } serves repeated gets from memory; set and destroy go through at once', async () => {
+    const { provider, calls } = spied(createMemoryProvider());
+    const store = make(provider, { cache: { ttl: 60_000, max: 100 } });
+    await store.set('sid', sess(60_000, { v: 1 }));
+    const before = calls.get;
+    for (let i = 0; i < 5; i++) expect(await store.get('sid')).toMatchObject({ v: 1 });
+    expect(calls.get).toBe(before);
+    await store.destroy('sid');
+    expect(await store.get('sid')).toBeNull();
+  });
+
+  test('close() stops the store but never closes the provider (it is yours)', async () => {
+    const { provider, calls } = spied(createMemoryProvider());
+    const store = make(provider, { cleanupInterval: 60 });
+    await expect(store.close()).resolves.toBeNull();
+    expect(calls.close).toBe(0);
+  });
+});
