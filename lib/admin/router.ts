@@ -71,7 +71,7 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): Router {
   };
 
   const router = express.Router();
-  if (opts.ui !== false) addUiRoutes(router);
+  if (opts.ui !== false) addUiRoutes(router, opts.guard === undefined ? 'token' : 'guard');
   const api = ['/tokens', '/me'];
   router.use(api, requestShape, ...guards, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));
   addTokenRoutes(router, ctx);

@@ -28,16 +28,17 @@ function uiHeaders(res: Response, type: string): void {
 
 /**
  * Serves the management page at `GET /ui` and its assets at `GET /ui/<file>`, read once from
- * `ui/` next to this file. The page is not guarded: it holds no data and signs in through the API.
+ * `ui/` next to this file. The page is not guarded: it holds no data and signs in through the API,
+ * with a pasted admin token (`mode` "token") or the app's own session (`mode` "guard").
  */
-export function addUiRoutes(router: Router): void {
+export function addUiRoutes(router: Router, mode: 'token' | 'guard'): void {
   const dir = join(__dirname, 'ui');
   const index = readFileSync(join(dir, 'index.html'), 'utf8');
   const files = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(dir, name))]));
 
   router.get('/ui', (req: Request, res: Response) => {
     uiHeaders(res, 'text/html; charset=utf-8');
-    res.status(200).send(index.replaceAll('%BASE%', escapeHtml(req.baseUrl)));
+    res.status(200).send(index.replaceAll('%BASE%', escapeHtml(req.baseUrl)).replace('%MODE%', mode));
   });
   router.get('/ui/:file', (req: Request, res: Response, next) => {
     const body = files.get(String(req.params.file));

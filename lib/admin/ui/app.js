@@ -4,6 +4,7 @@
 (() => {
   const KEY = 'express-secrets-auth.admin-token';
   const BASE = document.documentElement.dataset.base || '';
+  const MODE = document.documentElement.dataset.mode === 'guard' ? 'guard' : 'token';
   const DAY = 86400;
   const $ = (id) => document.getElementById(id);
   let tokens = [];
@@ -126,13 +127,20 @@
     show($('tokens'), false);
     show($('who'), false);
     show($('signin'), true);
-    fieldError('signin-error', message);
+    show($('signin-form'), MODE === 'token');
+    show($('token-text'), MODE === 'token');
+    show($('guard-text'), MODE === 'guard');
+    fieldError(MODE === 'token' ? 'signin-error' : 'banner', message);
     $('signin-token').value = '';
     $('signin-token').focus();
   }
 
   async function start() {
     banner('');
+    if (MODE === 'token' && !sessionStorage.getItem(KEY)) {
+      show($('loading'), false);
+      return signedOut('');
+    }
     try {
       const me = await api('GET', '/me');
       limits = me.limits;
@@ -145,7 +153,7 @@
       show($('delivery-field'), limits.auto_rotate);
       await refresh();
     } catch (err) {
-      if (err.status === 401 || err.status === 403) signedOut(sessionStorage.getItem(KEY) ? err.message : '');
+      if (err.status === 401 || err.status === 403) signedOut(MODE === 'guard' || sessionStorage.getItem(KEY) ? err.message : '');
       else banner(err.message);
     } finally {
       show($('loading'), false);
