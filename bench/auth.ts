@@ -35,36 +35,58 @@ function startServer(): Promise<{ child: ChildProcess; ready: AuthServerReady }>
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function load(url: string, token: string | null, durationS: number): Promise<AutocannonResult> {
-  const headers = token ? { authorization: `Bearer ${token}` } : {};
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: durationS, headers });
-  const failures = result.non2xx + result.errors + result.timeouts;
-  if (failures) throw new Error(`${url}: ${failures} failed requests (non-2xx, errors or timeouts)`);
-  return result;
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (msg) => resolve((msg as { cpuMicros: number }).cpuMicros));
+    child.send('cpu');
+  });
 }
 
-async function httpRows(): Promise<{ label: string; rps: number; p99: number }[]> {
+interface Sample {
+  rps: number;
+  p99: number;
+  /** Server CPU (user + system) per request, in µs. */
+  cpuPerReq: number;
+}
+
+async function load(child: ChildProcess, url: string, token: string | null, durationS: number): Promise<Sample> {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const cpuBefore = await serverCpu(child);
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: durationS, headers });
+  const cpu = (await serverCpu(child)) - cpuBefore;
+  const failures = result.non2xx + result.errors + result.timeouts;
+  if (failures) throw new Error(`${url}: ${failures} failed requests (non-2xx, errors or timeouts)`);
+  return { rps: result.requests.average, p99: result.latency.p99, cpuPerReq: cpu / result.requests.total };
+}
+
+async function httpRows(): Promise<{ label: string; rps: number; p99: number; cpuPerReq: number }[]> {
   const { child, ready } = await startServer();
   const base = `http://127.0.0.1:${ready.port}`;
   const scenarios = [
     { label: 'no auth', url: `${base}/none`, token: null },
+    { label: 'no-op async middleware', url: `${base}/noop`, token: null },
     { label: 'static token', url: `${base}/static`, token: ready.staticToken },
     { label: 'stored token (warm)', url: `${base}/stored`, token: ready.storedToken },
   ];
   try {
-    for (const s of scenarios) await load(s.url, s.token, 1); // warm-up: JIT, and the verify cache
-    const samples = new Map(scenarios.map((s) => [s.label, [] as AutocannonResult[]]));
+    for (const s of scenarios) await load(child, s.url, s.token, 1); // warm-up: JIT, and the verify cache
+    const samples = new Map(scenarios.map((s) => [s.label, [] as Sample[]]));
     for (let round = 0; round < ROUNDS; round++) {
       // Interleaved rounds, so drift (thermal, neighbours) hits every scenario alike.
       // Rotating order too, so no scenario always runs first.
       for (let i = 0; i < scenarios.length; i++) {
         const s = scenarios[(i + round) % scenarios.length];
-        samples.get(s.label)?.push(await load(s.url, s.token, DURATION_S));
+        samples.get(s.label)?.push(await load(child, s.url, s.token, DURATION_S));
       }
     }
     return scenarios.map((s) => {
       const runs = samples.get(s.label) ?? [];
-      return { label: s.label, rps: median(runs.map((r) => r.requests.average)), p99: median(runs.map((r) => r.latency.p99)) };
+      return {
+        label: s.label,
+        rps: median(runs.map((r) => r.rps)),
+        p99: median(runs.map((r) => r.p99)),
+        cpuPerReq: median(runs.map((r) => r.cpuPerReq)),
+      };
     });
   } finally {
     child.disconnect();
@@ -93,14 +115,25 @@ async function main(): Promise<void> {
   const rows = await httpRows();
   const baseline = rows[0].rps;
   const pad = (s: string, n: number) => s.padEnd(n);
-  console.log(`${pad('scenario', 22)}${pad('req/s', 10)}${pad('p99 ms', 8)}vs no auth`);
-  for (const r of rows) console.log(`${pad(r.label, 22)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p99), 8)}${(r.rps / baseline).toFixed(3)}`);
+  const baseCpu = rows[0].cpuPerReq;
+  console.log(`${pad('scenario', 22)}${pad('req/s', 9)}${pad('vs no auth', 12)}${pad('p99 ms', 8)}${pad('server CPU µs/req', 19)}capacity vs no auth`);
+  for (const r of rows) {
+    console.log(
+      `${pad(r.label, 22)}${pad(r.rps.toFixed(0), 9)}${pad((r.rps / baseline).toFixed(3), 12)}${pad(String(r.p99), 8)}` +
+        `${pad(r.cpuPerReq.toFixed(1), 19)}${(baseCpu / r.cpuPerReq).toFixed(3)}`,
+    );
+  }
+  console.log('(capacity = no-auth CPU per request / this CPU per request: the req/s ratio a CPU-bound server would see)');
   const fu = await firstUse();
   console.log(`\nfirst use of a stored token (memory provider read + bcrypt cost 10), ${FIRST_USE_TOKENS} tokens one after another:`);
   console.log(`  ${fu.msPerVerify.toFixed(1)} ms per verify (mean), ${fu.p50.toFixed(1)} ms median; later uses hit the verify cache for verifyCacheTtl (60 s)`);
   console.log(`\nload average (1 min) before/after: ${before.toFixed(2)} / ${loadavg()[0].toFixed(2)} — other load on the machine skews req/s`);
-  const warm = rows[2].rps / baseline;
-  console.log(`\nwarm stored-token auth is ${((1 - warm) * 100).toFixed(1)}% below no auth (target: within 10%) -> ${warm >= 0.9 ? 'OK' : 'MISSED'}`);
+  const warm = rows[3].rps / baseline;
+  const warmCpu = baseCpu / rows[3].cpuPerReq;
+  console.log(
+    `\nwarm stored token vs no auth (target: within 10%): req/s ${((1 - warm) * 100).toFixed(1)}% lower -> ${warm >= 0.9 ? 'OK' : 'MISSED'}; ` +
+      `capacity ${((1 - warmCpu) * 100).toFixed(1)}% lower -> ${warmCpu >= 0.9 ? 'OK' : 'MISSED'}`,
+  );
 }
 
 main().catch((err) => {

@@ -111,25 +111,34 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
       refuse(req, res, 400, 'invalid_request', got.malformed, challenge('invalid_request', got.malformed));
       return;
     }
-    opts.tokens.verify(got.token).then(
-      (auth: AuthInfo | null) => {
-        if (!auth) {
-          const message = 'The access token is invalid, expired or revoked.';
-          return refuse(req, res, 401, 'invalid_token', message, challenge('invalid_token', message));
-        }
-        const missing = required.filter((s) => !auth.scopes.includes(s));
-        if (missing.length) {
-          const message = `The token lacks the scope(s): ${missing.join(' ')}.`;
-          return refuse(req, res, 403, 'insufficient_scope', message, challenge('insufficient_scope', message));
-        }
-        req.auth = auth;
-        next();
-      },
-      (err: unknown) => {
-        (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth could not verify a token, answering 503: ${describe(err)}`);
-        refuse(req, res, 503, 'temporarily_unavailable', 'Authentication is temporarily unavailable; retry shortly.');
-      },
-    );
+    const decide = (auth: AuthInfo | null): void => {
+      if (!auth) {
+        const message = 'The access token is invalid, expired or revoked.';
+        refuse(req, res, 401, 'invalid_token', message, challenge('invalid_token', message));
+        return;
+      }
+      const missing = required.filter((s) => !auth.scopes.includes(s));
+      if (missing.length) {
+        const message = `The token lacks the scope(s): ${missing.join(' ')}.`;
+        refuse(req, res, 403, 'insufficient_scope', message, challenge('insufficient_scope', message));
+        return;
+      }
+      req.auth = auth;
+      next();
+    };
+    const unavailable = (err: unknown): void => {
+      (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth could not verify a token, answering 503: ${describe(err)}`);
+      refuse(req, res, 503, 'temporarily_unavailable', 'Authentication is temporarily unavailable; retry shortly.');
+    };
+    let quick: AuthInfo | null | undefined;
+    try {
+      quick = opts.tokens.verifySync?.(got.token);
+    } catch (err) {
+      unavailable(err);
+      return;
+    }
+    if (quick !== undefined) decide(quick);
+    else opts.tokens.verify(got.token).then(decide, unavailable);
   }
 
   if (!limiter) return authenticate;

@@ -15,6 +15,8 @@ import { VerifyCache } from './verify-cache';
 export type { CreateTokenInput } from './record';
 export type { IssuedToken, TokenStoreOptions } from './types';
 
+const usable = (token: unknown): token is string => typeof token === 'string' && token.length > 0 && token.length <= 4096;
+
 function isWatcher(value: unknown): value is SecretRefWatcher<StaticTokensInput> {
   return typeof value === 'object' && value !== null && 'current' in value && typeof (value as { on?: unknown }).on === 'function';
 }
@@ -181,13 +183,10 @@ export class TokenStore implements TokenVerifier {
    * @throws BackendUnavailableError (or another provider error) when the backend cannot answer.
    */
   async verify(token: string): Promise<AuthInfo | null> {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
+    if (!usable(token)) return null;
     const digest = this.cache.digest(token);
-    const now = this.now();
-    const hit = this.cache.get(digest, now);
-    if (hit) return this.accept(hit);
-    const fixed = this.statics.byHmac.get(digest) ?? this.statics.bySha256.get(sha256Hex(token));
-    if (fixed) return fixed.expiresAt !== null && now >= fixed.expiresAt ? null : { ...fixed.auth, scopes: [...fixed.auth.scopes] };
+    const quick = this.fast(token, digest);
+    if (quick !== undefined) return quick;
     let running = this.inflight.get(digest);
     if (!running) {
       running = this.verifySlow(token, digest).finally(() => this.inflight.delete(digest));
@@ -195,6 +194,15 @@ export class TokenStore implements TokenVerifier {
     }
     const auth = await running;
     return auth && this.accept(auth);
+  }
+
+  /**
+   * What `verify` would answer, when it can tell without I/O or bcrypt: a recently verified or
+   * static token, or a malformed one. `undefined` means "ask `verify`". Lets `bearerAuth` serve
+   * warm tokens without an async hop.
+   */
+  verifySync(token: string): AuthInfo | null | undefined {
+    return usable(token) ? this.fast(token, this.cache.digest(token)) : null;
   }
 
   /** Resolves when background `last_used_at` writes in flight have finished. */
@@ -206,6 +214,16 @@ export class TokenStore implements TokenVerifier {
   async close(): Promise<void> {
     this.unwatch?.();
     await this.flush();
+  }
+
+  private fast(token: string, digest: string): AuthInfo | null | undefined {
+    const now = this.now();
+    const hit = this.cache.get(digest, now);
+    if (hit) return this.accept(hit);
+    const fixed = this.statics.byHmac.get(digest) ?? this.statics.bySha256.get(sha256Hex(token));
+    if (fixed) return fixed.expiresAt !== null && now >= fixed.expiresAt ? null : { ...fixed.auth, scopes: [...fixed.auth.scopes] };
+    if (this.statics.bcrypt.length === 0 && !parseToken(token, this.prefix)) return null;
+    return undefined;
   }
 
   private async verifySlow(token: string, digest: string): Promise<AuthInfo | null> {

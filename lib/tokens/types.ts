@@ -97,6 +97,8 @@ export interface TokenVerifier {
    * Rejects (e.g. `BackendUnavailableError`) when it cannot tell.
    */
   verify(token: string): Promise<AuthInfo | null>;
+  /** Optional synchronous answer when no I/O is needed; undefined means "call verify". */
+  verifySync?(token: string): AuthInfo | null | undefined;
 }
 
 /** Options for `new TokenStore()`. Lifetimes take seconds or durations ("90d"); cache times are ms. */
