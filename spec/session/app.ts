@@ -32,6 +32,12 @@ export function sessionApp(express: ExpressFactory, store: Store, cookie: sessio
     req.session.user = String(req.query.user ?? 'alice');
     res.json({ sid: req.sessionID });
   });
+  app.post('/login-and-save', (req, res, next) => {
+    // Errors of the save express-session does at response end cannot change the status (the
+    // response is already under way); an explicit save before responding can.
+    req.session.user = String(req.query.user ?? 'alice');
+    req.session.save((err) => (err ? next(err) : res.json({ sid: req.sessionID })));
+  });
   app.get('/me', (req, res) => {
     res.json({ user: req.session.user ?? null, sid: req.sessionID });
   });
