@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { ConflictError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { epoch, iso, parseRecord } from './record';
@@ -20,8 +19,8 @@ export interface LastUsedOptions {
  * or resurrect a revoked token. Failures are logged, never thrown.
  */
 export class LastUsedWriter {
-  /** Token id -> when (opts.now) its last write was scheduled. */
-  private readonly recent = new LRUCache<string, number>({ max: 100_000 });
+  /** Token id -> when (opts.now) its last write was scheduled. Read on every request: a plain Map. */
+  private readonly recent = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly opts: LastUsedOptions) {}
@@ -31,6 +30,7 @@ export class LastUsedWriter {
     const now = this.opts.now();
     const last = this.recent.get(id);
     if (last !== undefined && now - last < this.opts.intervalMs) return;
+    if (this.recent.size >= 100_000) this.recent.clear(); // bounded; at worst a few early writes
     this.recent.set(id, now);
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.write(id))

@@ -117,7 +117,7 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
         refuse(req, res, 401, 'invalid_token', message, challenge('invalid_token', message));
         return;
       }
-      const missing = required.filter((s) => !auth.scopes.includes(s));
+      const missing = required.length === 0 ? required : required.filter((s) => !auth.scopes.includes(s));
       if (missing.length) {
         const message = `The token lacks the scope(s): ${missing.join(' ')}.`;
         refuse(req, res, 403, 'insufficient_scope', message, challenge('insufficient_scope', message));

@@ -80,7 +80,7 @@ export function indexStaticTokens(input: StaticTokensInput | null | undefined, h
     }
     if (problems.length > before) continue;
 
-    const auth: AuthInfo = { tokenId: id as string, name: name as string, scopes: [...(scopes as string[])], source: 'config' };
+    const auth: AuthInfo = Object.freeze({ tokenId: id as string, name: name as string, scopes: Object.freeze([...(scopes as string[])]) as string[], source: 'config' });
     const info: TokenInfo = {
       id: auth.tokenId,
       name: auth.name,

@@ -15,6 +15,9 @@ import { VerifyCache } from './verify-cache';
 export type { CreateTokenInput } from './record';
 export type { IssuedToken, TokenStoreOptions } from './types';
 
+/** A read-only principal: shared by the verify cache and every request it authenticates. */
+export const freezeAuth = (auth: AuthInfo): AuthInfo => Object.freeze({ ...auth, scopes: Object.freeze([...auth.scopes]) as string[] });
+
 const usable = (token: unknown): token is string => typeof token === 'string' && token.length > 0 && token.length <= 4096;
 
 function isWatcher(value: unknown): value is SecretRefWatcher<StaticTokensInput> {
@@ -221,7 +224,7 @@ export class TokenStore implements TokenVerifier {
     const hit = this.cache.get(digest, now);
     if (hit) return this.accept(hit);
     const fixed = this.statics.byHmac.get(digest) ?? this.statics.bySha256.get(sha256Hex(token));
-    if (fixed) return fixed.expiresAt !== null && now >= fixed.expiresAt ? null : { ...fixed.auth, scopes: [...fixed.auth.scopes] };
+    if (fixed) return fixed.expiresAt !== null && now >= fixed.expiresAt ? null : fixed.auth;
     if (this.statics.bcrypt.length === 0 && !parseToken(token, this.prefix)) return null;
     return undefined;
   }
@@ -243,7 +246,7 @@ export class TokenStore implements TokenVerifier {
     const now = this.now();
     const expires = epoch(r.expires_at);
     if (expires !== null && now >= expires) return null;
-    const auth: AuthInfo = { tokenId: r.id, name: r.metadata.name, scopes: [...r.scopes], source: 'store' };
+    const auth = freezeAuth({ tokenId: r.id, name: r.metadata.name, scopes: [...r.scopes], source: 'store' });
     if (await verifyTokenHash(token, r.credential_hash, this.limit)) return { auth, validUntil: expires };
     const graceEnd = epoch(r.previous_expires_at);
     if (!r.previous_credential_hash || graceEnd === null || now >= graceEnd) return null;
@@ -259,9 +262,10 @@ export class TokenStore implements TokenVerifier {
     return null;
   }
 
+  /** Principals are frozen (shared between requests and the cache), so they are returned as is. */
   private accept(auth: AuthInfo): AuthInfo {
     if (auth.source === 'store') this.lastUsed.note(auth.tokenId);
-    return { ...auth, scopes: [...auth.scopes] };
+    return auth;
   }
 
   private async read(id: string): Promise<{ record: TokenRecord; version?: number } | null> {

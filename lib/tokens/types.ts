@@ -4,7 +4,7 @@ import type { SecretProvider } from '../providers/types';
 /** Where a token comes from: created through a TokenStore, or declared in configuration. */
 export type TokenSource = 'store' | 'config';
 
-/** Who a verified bearer token belongs to; set on `req.auth` by `bearerAuth()`. */
+/** Who a verified bearer token belongs to; set on `req.auth` by `bearerAuth()`. Frozen: read-only. */
 export interface AuthInfo {
   /** The token's id (public: the UI shows it). */
   tokenId: string;

@@ -1,4 +1,5 @@
 import express5 from 'express';
+import { MemoryStore } from 'express-rate-limit';
 import express4 from 'express4';
 import request from 'supertest';
 import { createMemoryProvider } from '../../lib/providers/memory';
@@ -112,6 +113,35 @@ describe.each([
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(limited.body.error.code).toBe('too_many_requests');
     await request(app).get('/api').set('Authorization', `Bearer ${token}`).expect(429);
+  });
+
+  test('a shared express-rate-limit store counts failures across instances', async () => {
+    const shared = new MemoryStore();
+    const a = appWith({ rateLimit: { limit: 4, store: shared } });
+    const b = appWith({ rateLimit: { limit: 4, store: shared } });
+    for (const app of [a, b, a, b]) await request(app).get('/api').set('Authorization', 'Bearer wrong').expect(401);
+    // b saw the 4th failure: it refuses the client at once, even with a valid token.
+    await request(b).get('/api').set('Authorization', `Bearer ${token}`).expect(429);
+    // a refuses it after the first failure it sees past the shared count (one extra attempt per instance).
+    await request(a).get('/api').set('Authorization', 'Bearer wrong').expect(401);
+    await request(a).get('/api').set('Authorization', `Bearer ${token}`).expect(429);
+  });
+
+  test('req.auth is read-only, so a handler cannot widen the cached principal', async () => {
+    const app = express();
+    app.get('/api', bearerAuth({ tokens: store, rateLimit: false }), (req, res) => {
+      let threw = false;
+      try {
+        req.auth?.scopes.push('admin');
+      } catch {
+        threw = true;
+      }
+      res.json({ threw, scopes: req.auth?.scopes });
+    });
+    for (let i = 0; i < 2; i++) {
+      const res = await request(app).get('/api').set('Authorization', `Bearer ${token}`).expect(200);
+      expect(res.body).toEqual({ threw: true, scopes: ['read'] });
+    }
   });
 
   test('the default limit is 20 failed attempts per minute', async () => {

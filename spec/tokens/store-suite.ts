@@ -192,6 +192,18 @@ export function tokenStoreSuite(makeBackend: () => Promise<Backend>): void {
     expect(backend.backendCalls() - before).toBe(0);
   });
 
+  test('verifySync answers warm, static and malformed tokens without I/O, and defers the rest', async () => {
+    const store = open({ staticTokens: [{ name: 'ops', credential: 'static-credential-0123456789' }] });
+    const { token } = await store.create({ name: 'sync' });
+    const before = backend.backendCalls();
+    expect(store.verifySync(token)).toBeUndefined(); // not verified yet: needs the backend and bcrypt
+    expect(store.verifySync('garbage')).toBeNull();
+    expect(store.verifySync('static-credential-0123456789')).toMatchObject({ tokenId: 'ops' });
+    expect(backend.backendCalls()).toBe(before);
+    await store.verify(token);
+    expect(store.verifySync(token)).toMatchObject({ name: 'sync', source: 'store' });
+  });
+
   test('revocation reaches another instance within verifyCacheTtl; at once with the cache off', async () => {
     const a = open();
     const cachedB = open({ verifyCacheTtl: 60_000 });
