@@ -28,8 +28,12 @@ async function main(): Promise<void> {
     res.json({ ok: true });
   };
   app.get('/none', ok);
-  // Reference: the cost of any one extra middleware layer whose next() runs after an await.
-  app.get('/noop', (_req, _res, next) => void Promise.resolve().then(() => next()), ok);
+  // Reference floor for any auth middleware: one extra layer that only sets req.auth.
+  const fixed = Object.freeze({ tokenId: 'x', name: 'x', scopes: ['read'], source: 'store' as const });
+  app.get('/floor', (req, _res, next) => {
+    req.auth = fixed;
+    next();
+  }, ok);
   app.get('/static', auth, ok);
   app.get('/stored', auth, ok);
   const server = app.listen(0, '127.0.0.1', () => {

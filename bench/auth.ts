@@ -64,7 +64,7 @@ async function httpRows(): Promise<{ label: string; rps: number; p99: number; cp
   const base = `http://127.0.0.1:${ready.port}`;
   const scenarios = [
     { label: 'no auth', url: `${base}/none`, token: null },
-    { label: 'no-op async middleware', url: `${base}/noop`, token: null },
+    { label: 'floor: sets req.auth', url: `${base}/floor`, token: null },
     { label: 'static token', url: `${base}/static`, token: ready.staticToken },
     { label: 'stored token (warm)', url: `${base}/stored`, token: ready.storedToken },
   ];
