@@ -24,6 +24,7 @@ export function sendError(res: Response, status: number, code: string, message: 
 const TOKEN_STATUS: Record<TokenError['code'], [number, string]> = {
   TOKEN_NOT_FOUND: [404, 'not_found'],
   TOKEN_READ_ONLY: [409, 'read_only'],
+  TOKEN_EXISTS: [409, 'conflict'],
   INVALID_TOKEN_INPUT: [400, 'invalid_request'],
 };
 

@@ -4,6 +4,7 @@ import type { SecretProvider } from '../providers/types';
 import { isValidSegment, parsePath } from '../providers/paths';
 import { TokenError } from './errors';
 import { generateToken, isValidPrefix, parseToken } from './format';
+import { importedTokenId, MIN_IMPORTED_LENGTH, mayBeImported } from './imported';
 import { hashToken, MAX_BCRYPT_COST, MIN_BCRYPT_COST, verifyTokenHash } from './hash';
 import { LastUsedWriter } from './last-used';
 import { ConcurrencyLimit } from './limit';
@@ -44,6 +45,7 @@ export class TokenStore implements TokenVerifier {
   /** Bumped by revoke/rotate/setStaticTokens so verifications already in flight are not cached. */
   private generation = 0;
   private unwatch?: () => void;
+  private readonly acceptImported: boolean;
 
   constructor(opts: TokenStoreOptions) {
     if (!opts?.provider) throw new ConfigError('TokenStore: provider is required');
@@ -58,6 +60,7 @@ export class TokenStore implements TokenVerifier {
     this.ttlMs = durationMs(opts.ttl, 'ttl') ?? null;
     this.maxTtlMs = durationMs(opts.maxTtl, 'maxTtl') ?? null;
     this.now = opts.now ?? Date.now;
+    this.acceptImported = opts.acceptImported ?? false;
     this.cache = new VerifyCache({ ttlMs: opts.verifyCacheTtl ?? 60_000, max: opts.verifyCacheMax ?? 10_000 });
     this.limit = new ConcurrencyLimit(opts.bcryptConcurrency ?? 2);
     const logger = opts.logger ?? console;
@@ -105,6 +108,36 @@ export class TokenStore implements TokenVerifier {
     };
     await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
     return { token, record: toInfo(record) };
+  }
+
+  /**
+   * Stores an existing credential (e.g. a static token from configuration) as a hashed record,
+   * so clients keep using the same string. Verified only by stores with `acceptImported: true`,
+   * unless it is already in this library's token format.
+   * @throws TokenError TOKEN_EXISTS when it was imported before; INVALID_TOKEN_INPUT.
+   */
+  async importToken(credential: string, input: CreateTokenInput): Promise<TokenInfo> {
+    if (typeof credential !== 'string' || credential.length < MIN_IMPORTED_LENGTH || credential.length > 4096) {
+      throw new TokenError('INVALID_TOKEN_INPUT', `credential must be ${MIN_IMPORTED_LENGTH} to 4096 characters`);
+    }
+    const fields = checkCreateInput(input);
+    const now = this.now();
+    const expiresAt = this.expiry(input.expiresIn, now);
+    const id = importedTokenId(credential, this.prefix);
+    const record: TokenRecord = {
+      id,
+      method: 'TOKEN',
+      credential_hash: await hashToken(credential, this.cost, this.limit),
+      scopes: fields.scopes,
+      metadata: { name: fields.name, description: fields.description, created_by: fields.createdBy },
+      created_at: iso(now),
+      expires_at: expiresAt === null ? null : iso(expiresAt),
+      last_used_at: null,
+    };
+    // A read, not check-and-set, so imports work on KV v1 mounts too (an operator runs them once).
+    if (await this.read(id)) throw new TokenError('TOKEN_EXISTS', `Token "${id}" is already in the store.`);
+    await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
+    return toInfo(record);
   }
 
   /** Every token, stored and static (`source: "config"`), oldest first. */
@@ -225,7 +258,7 @@ export class TokenStore implements TokenVerifier {
     if (hit) return this.accept(hit);
     const fixed = this.statics.byHmac.get(digest) ?? this.statics.bySha256.get(sha256Hex(token));
     if (fixed) return fixed.expiresAt !== null && now >= fixed.expiresAt ? null : fixed.auth;
-    if (this.statics.bcrypt.length === 0 && !parseToken(token, this.prefix)) return null;
+    if (this.statics.bcrypt.length === 0 && !parseToken(token, this.prefix) && !mayBeImported(token, this.prefix, this.acceptImported)) return null;
     return undefined;
   }
 
@@ -234,6 +267,7 @@ export class TokenStore implements TokenVerifier {
     const parsed = parseToken(token, this.prefix);
     let verified: { auth: AuthInfo; validUntil: number | null } | null = null;
     if (parsed) verified = await this.verifyStored(token, parsed.id);
+    else if (mayBeImported(token, this.prefix, this.acceptImported)) verified = await this.verifyStored(token, importedTokenId(token, this.prefix));
     if (!verified) verified = await this.verifyStaticBcrypt(token);
     if (verified && generation === this.generation) this.cache.set(digest, verified, this.now());
     return verified?.auth ?? null;

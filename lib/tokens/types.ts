@@ -126,6 +126,12 @@ export interface TokenStoreOptions {
   lastUsedInterval?: number;
   /** Where background failures are reported. Default `console`. */
   logger?: TokenLogger;
+  /**
+   * Also verify credentials moved in with `importToken()` / `express-secrets-auth tokens import`
+   * (strings not in this library's format). Each unknown such string then costs one backend read.
+   * Default false.
+   */
+  acceptImported?: boolean;
   /** Clock (epoch ms), for tests. Default `Date.now`. */
   now?: () => number;
 }
