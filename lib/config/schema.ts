@@ -169,6 +169,8 @@ const TokenStorageSecretsSchema = z.strictObject({
   ttl: positiveDuration().optional(),
   max_ttl: positiveDuration().optional(),
   auto_rotate: z.boolean().default(false),
+  /** Verify credentials moved into the store by `tokens import` (see TokenStore `acceptImported`). */
+  accept_imported: z.boolean().default(false),
   bcrypt_cost: z.number().int().min(4).max(31).default(10),
   verify_cache_ttl: duration().default(60),
 });
@@ -223,7 +225,8 @@ const TokenMethodSchema = z.strictObject({
 });
 
 const AuthenticationSchema = z.strictObject({
-  required: z.boolean().default(false),
+  /** Safe default: `bearerAuth()` from `createAuthFromConfig` refuses requests without a token. */
+  required: z.boolean().default(true),
   session: z.strictObject({ storage: storage(SessionSecretsSchema).prefault({}) }).prefault({}),
   methods: z.strictObject({ token: TokenMethodSchema.prefault({}) }).prefault({}),
 });

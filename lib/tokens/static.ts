@@ -40,6 +40,11 @@ function toList(input: StaticTokensInput | null | undefined): [string, Partial<S
   return Object.entries(input).map(([name, t]) => [`staticTokens.${name}`, isPlainObject(t) ? { name, ...t } : { name }]);
 }
 
+/** A static token's default id: its name with every run of other characters turned into "-" ("CI Pipeline Token" -> "CI-Pipeline-Token"). */
+function idFromName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._:@+=-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'token';
+}
+
 function readScopes(t: Partial<StaticTokenConfig>): unknown {
   if (t.scopes !== undefined) return t.scopes;
   const fromMeta = t.metadata?.scopes;
@@ -56,7 +61,7 @@ export function indexStaticTokens(input: StaticTokensInput | null | undefined, h
   const problems: string[] = [];
   for (const [where, t] of toList(input)) {
     const name = t.name;
-    const id = t.id ?? name;
+    const id = t.id ?? (typeof name === 'string' ? idFromName(name) : name);
     const scopes = readScopes(t);
     const description = t.description ?? t.metadata?.description ?? '';
     const expires = t.expires_at ? Date.parse(t.expires_at) : null;

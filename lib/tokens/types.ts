@@ -65,7 +65,7 @@ export interface TokenInfo {
 export interface StaticTokenConfig {
   /** Shown in the API and used as the token's id unless `id` is given. */
   name: string;
-  /** Id shown in the API (default: `name`). */
+  /** Id shown in the API (default: `name` with characters outside [A-Za-z0-9._:@+=-] turned into "-"). */
   id?: string;
   /** The token itself (already resolved when it came from a secret reference). */
   credential?: string;

@@ -6,7 +6,7 @@ describe('config schema', () => {
     expect(parseConfig({})).toEqual({
       secrets: { providers: {} },
       authentication: {
-        required: false,
+        required: true,
         session: { storage: { type: 'memory' } },
         methods: { token: { enabled: false, tokens: [], storage: { type: 'memory' } } },
       },
@@ -14,7 +14,7 @@ describe('config schema', () => {
   });
 
   it('treats an empty document (null) as all defaults', () => {
-    expect(parseConfig(null).authentication.required).toBe(false);
+    expect(parseConfig(null).authentication.required).toBe(true);
   });
 
   it('fills in provider and storage defaults', () => {
@@ -42,6 +42,7 @@ describe('config schema', () => {
       provider: 'file',
       path: 'tokens',
       auto_rotate: false,
+      accept_imported: false,
       bcrypt_cost: 10,
       verify_cache_ttl: 60,
     });

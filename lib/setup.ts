@@ -1,0 +1,138 @@
+import type { RequestHandler } from 'express';
+import { loadConfig, parseConfig } from './config/load';
+import { createProvidersFromConfig } from './config/providers';
+import type { AuthConfig, StaticTokenConfig as ConfigStaticToken } from './config/schema';
+import { type SecretRefWatcher, watchSecretRefs } from './config/watch';
+import { tokenAdminRouter } from './admin/router';
+import type { TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
+import { ConfigError } from './errors';
+import { createMemoryProvider } from './providers/memory';
+import type { SecretProvider } from './providers/types';
+import { SecretsSessionStore } from './session/store';
+import { type BearerAuthOptions, bearerAuth } from './tokens/middleware';
+import { TokenStore } from './tokens/store';
+import type { StaticTokenConfig, TokenLogger } from './tokens/types';
+
+/** Options for `createAuthFromConfig`. */
+export interface AuthFromConfigOptions {
+  /** Environment for `${env:NAME}` references and VAULT_* fallbacks. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Folder relative paths in the config are resolved against. Default: the working directory. */
+  baseDir?: string;
+  /** Where background failures are reported. Default `console`. */
+  logger?: TokenLogger & { info(message: string): void };
+}
+
+/** Everything a config file describes, wired together. Call `close()` on shutdown. */
+export interface ConfiguredAuth {
+  config: AuthConfig;
+  /** The providers by name (`file`, `vault`, `memory`). */
+  providers: Record<string, SecretProvider>;
+  /** The express-session store (`authentication.session.storage`). */
+  sessionStore: SecretsSessionStore;
+  /** The token store (`authentication.methods.token`); static tokens follow `secrets.refresh_interval`. */
+  tokens: TokenStore;
+  /**
+   * `bearerAuth` bound to the token store. Tokens are required unless `authentication.required` is
+   * false, in which case requests without one pass without `req.auth`.
+   */
+  bearerAuth(opts?: Omit<BearerAuthOptions, 'tokens'>): RequestHandler;
+  /** `tokenAdminRouter` bound to the token store, with auto-rotation when `auto_rotate` is on. */
+  adminRouter(opts?: Omit<TokenAdminRouterOptions, 'tokens'>): TokenAdminRouter;
+  /** Stops timers (sweeper, reference refresh, auto-rotation) and closes the providers. */
+  close(): Promise<void>;
+}
+
+/** The config's static tokens in `TokenStore` form (list form with `metadata.name` -> `name`). */
+function toStaticTokens(tokens: ConfigStaticToken[]): StaticTokenConfig[] {
+  return tokens.map((t) => ({
+    name: t.metadata.name,
+    credential: t.credential,
+    credential_hash: t.credential_hash,
+    scopes: t.scopes,
+    description: t.metadata.description,
+    metadata: t.metadata,
+  }));
+}
+
+function pick(providers: Record<string, SecretProvider>, name: string, where: string): SecretProvider {
+  const provider = providers[name];
+  if (!provider) throw new ConfigError(`${where}: provider "${name}" is not enabled`);
+  return provider;
+}
+
+/**
+ * Builds the session store, token store, bearer middleware and admin router from a config file
+ * path or an already parsed config (see README "Configuration file"). Secret references are
+ * resolved here; a missing one is a startup error that names the reference.
+ */
+export async function createAuthFromConfig(source: string | AuthConfig | Record<string, unknown>, opts: AuthFromConfigOptions = {}): Promise<ConfiguredAuth> {
+  const config = typeof source === 'string' ? await loadConfig(source) : parseConfig(source);
+  const providers = await createProvidersFromConfig(config.secrets.providers, { env: opts.env, baseDir: opts.baseDir });
+  const closers: (() => unknown)[] = [];
+  try {
+    const auth = config.authentication;
+    const sessionCfg = auth.session.storage.type === 'secrets' ? auth.session.storage.secrets : undefined;
+    const sessionStore = new SecretsSessionStore({
+      provider: sessionCfg ? pick(providers, sessionCfg.provider, 'authentication.session.storage.secrets') : createMemoryProvider(),
+      path: sessionCfg?.path,
+      prefix: sessionCfg?.prefix,
+      ttl: sessionCfg?.ttl,
+      touchAfter: sessionCfg?.touch_after,
+      cache: sessionCfg?.cache.enabled ? { ttl: sessionCfg.cache.ttl * 1000, max: sessionCfg.cache.max } : undefined,
+      cleanupInterval: sessionCfg?.cleanup_interval,
+    });
+    closers.push(() => sessionStore.close());
+
+    const tokenCfg = auth.methods.token;
+    const stored = tokenCfg.storage.type === 'secrets' ? tokenCfg.storage.secrets : undefined;
+    const refreshMs = (config.secrets.refresh_interval ?? 0) * 1000;
+    const watcher: SecretRefWatcher<StaticTokenConfig[]> = await watchSecretRefs(toStaticTokens(tokenCfg.enabled ? tokenCfg.tokens : []), providers, {
+      refreshInterval: refreshMs,
+      env: opts.env,
+      onError: (err) => (opts.logger ?? console).warn(`express-secrets-auth: static tokens not refreshed: ${err.message}`),
+    });
+    closers.push(() => watcher.close());
+    const tokens = new TokenStore({
+      provider: stored ? pick(providers, stored.provider, 'authentication.methods.token.storage.secrets') : createMemoryProvider(),
+      path: stored?.path,
+      ttl: stored?.ttl ?? null,
+      maxTtl: stored?.max_ttl ?? null,
+      bcryptCost: stored?.bcrypt_cost,
+      verifyCacheTtl: stored ? stored.verify_cache_ttl * 1000 : undefined,
+      acceptImported: stored?.accept_imported,
+      staticTokens: watcher,
+      logger: opts.logger,
+    });
+    closers.push(() => tokens.close());
+
+    const routers: TokenAdminRouter[] = [];
+    closers.push(() => routers.forEach((r) => r.close()));
+    return {
+      config,
+      providers,
+      sessionStore,
+      tokens,
+      bearerAuth: (o = {}) => bearerAuth({ optional: !auth.required, logger: opts.logger, ...o, tokens }),
+      adminRouter: (o = {}) => {
+        const router = tokenAdminRouter({
+          maxTtl: stored?.max_ttl ?? null,
+          autoRotate: stored?.auto_rotate ? { provider: pick(providers, stored.provider, 'auto_rotate') } : false,
+          logger: opts.logger,
+          ...o,
+          tokens,
+        });
+        routers.push(router);
+        return router;
+      },
+      close: async () => {
+        for (const close of closers.reverse()) await close();
+        await Promise.all(Object.values(providers).map((p) => p.close()));
+      },
+    };
+  } catch (err) {
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    await Promise.all(Object.values(providers).map((p) => p.close().catch(() => undefined)));
+    throw err;
+  }
+}

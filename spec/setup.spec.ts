@@ -1,0 +1,119 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import session from 'express-session';
+import request from 'supertest';
+import { createAuthFromConfig, createFileProvider, SecretReferenceError, SecretsSessionStore, TokenStore } from '../lib';
+
+const CI_TOKEN = 'ci-token-0123456789abcdef';
+const NEXT_TOKEN = 'ci-token-rotated-fedcba9876543210';
+
+describe('createAuthFromConfig', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esa-setup-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const yaml = (extra = '') => `
+secrets:
+  refresh_interval: 100ms
+  providers:
+    file: { base_path: ${JSON.stringify(join(dir, 'secrets'))} }
+authentication:
+  ${extra}
+  session:
+    storage:
+      secrets: { provider: file, path: app/sessions, cache: { enabled: true, ttl: 2s } }
+  methods:
+    token:
+      enabled: true
+      tokens:
+        - credential: "{{ secret.file.ci/token.value }}"
+          metadata: { name: "CI Pipeline Token" }
+          scopes: [read]
+      storage:
+        secrets: { provider: file, path: app/tokens, bcrypt_cost: 4 }
+`;
+
+  async function setup(extra = '') {
+    await createFileProvider({ basePath: join(dir, 'secrets') }).put('ci/token', { value: CI_TOKEN });
+    const file = join(dir, 'auth.yml');
+    await writeFile(file, yaml(extra));
+    return createAuthFromConfig(file);
+  }
+
+  function app(auth: Awaited<ReturnType<typeof createAuthFromConfig>>) {
+    const a = express();
+    a.use(session({ store: auth.sessionStore, secret: 'test-secret', resave: false, saveUninitialized: false }));
+    a.post('/login', (req, res) => {
+      (req.session as unknown as { user: string }).user = 'ada';
+      res.sendStatus(204);
+    });
+    a.get('/me', (req, res) => {
+      res.json({ user: (req.session as unknown as { user?: string }).user ?? null });
+    });
+    a.get('/api', auth.bearerAuth({ scopes: ['read'] }), (req, res) => {
+      res.json({ auth: req.auth ?? null });
+    });
+    a.use('/auth', auth.adminRouter({ ui: false }));
+    return a;
+  }
+
+  test('wires sessions, static tokens from a secret reference, stored tokens and the admin router', async () => {
+    const auth = await setup();
+    try {
+      expect(auth.sessionStore).toBeInstanceOf(SecretsSessionStore);
+      expect(auth.tokens).toBeInstanceOf(TokenStore);
+      const agent = request.agent(app(auth));
+      await agent.post('/login').expect(204);
+      await agent.get('/me').expect(200, { user: 'ada' });
+      expect(await createFileProvider({ basePath: join(dir, 'secrets') }).list('app/sessions')).toHaveLength(1);
+
+      const ok = await request(app(auth)).get('/api').set('Authorization', `Bearer ${CI_TOKEN}`).expect(200);
+      expect(ok.body.auth).toMatchObject({ name: 'CI Pipeline Token', scopes: ['read'], source: 'config' });
+      await request(app(auth)).get('/api').expect(401);
+
+      const { token } = await auth.tokens.create({ name: 'admin', scopes: ['admin', 'read'] });
+      const created = await request(app(auth)).post('/auth/tokens').set('Authorization', `Bearer ${token}`).send({ name: 'made via API', scopes: ['read'] }).expect(201);
+      await request(app(auth)).get('/api').set('Authorization', `Bearer ${created.body.token}`).expect(200);
+    } finally {
+      await auth.close();
+    }
+  });
+
+  test('a static token rotates without a restart when its referenced secret changes', async () => {
+    const auth = await setup();
+    try {
+      await createFileProvider({ basePath: join(dir, 'secrets') }).put('ci/token', { value: NEXT_TOKEN });
+      const deadline = Date.now() + 3_000;
+      while ((await auth.tokens.verify(NEXT_TOKEN)) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await expect(auth.tokens.verify(NEXT_TOKEN)).resolves.toMatchObject({ name: 'CI Pipeline Token' });
+      await expect(auth.tokens.verify(CI_TOKEN)).resolves.toBeNull();
+    } finally {
+      await auth.close();
+    }
+  });
+
+  test('authentication.required: false lets requests without a token through, without req.auth', async () => {
+    const auth = await setup('required: false');
+    try {
+      const res = await request(app(auth)).get('/api').expect(200);
+      expect(res.body).toEqual({ auth: null });
+      await request(app(auth)).get('/api').set('Authorization', 'Bearer not-a-real-token-at-all').expect(401);
+    } finally {
+      await auth.close();
+    }
+  });
+
+  test('a missing secret is a startup error naming the reference, never a value', async () => {
+    const file = join(dir, 'auth.yml');
+    await writeFile(file, yaml());
+    const err = await createAuthFromConfig(file).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(SecretReferenceError);
+    expect((err as Error).message).toContain('{{ secret.file.ci/token.value }}');
+  });
+});
