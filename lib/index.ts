@@ -18,6 +18,7 @@ export { loadConfig, parseConfig } from './config/load';
 export { createProvidersFromConfig } from './config/providers';
 export { hasSecretRefs, resolveSecretRefs } from './config/refs';
 export { type SecretRefWatcher, type WatchOptions, watchSecretRefs } from './config/watch';
+export { type AuthFromConfigOptions, type ConfiguredAuth, createAuthFromConfig } from './setup';
 export { type CachedProvider, type CacheOptions, cached } from './providers/cached';
 export { createFileProvider, type FileProviderOptions } from './providers/file';
 export { createMemoryProvider } from './providers/memory';
@@ -52,6 +53,6 @@ export type {
 } from './tokens/types';
 export { ApiError } from './admin/errors';
 export { tokenAdminRouter } from './admin/router';
-export type { AdminLogger, AuditAction, AuditEvent, AutoRotateOptions, TokenAdminBackend, TokenAdminRouterOptions } from './admin/types';
+export type { AdminLogger, AuditAction, AuditEvent, AutoRotateOptions, TokenAdminBackend, TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
 export { UI_CSP } from './admin/ui';
 export type { TokenState, TokenView } from './admin/view';
