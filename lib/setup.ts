@@ -107,7 +107,9 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
     closers.push(() => tokens.close());
 
     const routers: TokenAdminRouter[] = [];
-    closers.push(() => routers.forEach((r) => r.close()));
+    closers.push(() => {
+      for (const router of routers) router.close();
+    });
     return {
       config,
       providers,
