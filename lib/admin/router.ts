@@ -1,11 +1,12 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseDuration } from '../config/duration';
 import { ConfigError } from '../errors';
 import { bearerAuth } from '../tokens/middleware';
 import { createAuditor } from './audit';
+import { AutoRotator, deliverToken } from './auto-rotate';
 import { ApiError, errorHandler, sendError } from './errors';
 import { addTokenRoutes, type RouteContext } from './routes';
-import type { TokenAdminRouterOptions } from './types';
+import type { TokenAdminRouter, TokenAdminRouterOptions } from './types';
 import { addUiRoutes } from './ui';
 
 export const BODY_LIMIT = '16kb';
@@ -38,7 +39,7 @@ const requestShape: RequestHandler = (req: Request, _res: Response, next: NextFu
  * `GET /tokens/:id`, `DELETE /tokens/:id`, `POST /tokens/:id/rotate`, `GET /me`, and `GET /ui`.
  * API routes are guarded by `bearerAuth` with the `admin` scope unless `guard` is given.
  */
-export function tokenAdminRouter(opts: TokenAdminRouterOptions): Router {
+export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRouter {
   if (!opts || typeof opts.tokens?.list !== 'function') throw new ConfigError('tokenAdminRouter: `tokens` (a TokenStore) is required');
   const logger = opts.logger ?? console;
   const now = opts.now ?? Date.now;
@@ -70,7 +71,28 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): Router {
     audit: createAuditor({ onAudit: opts.onAudit, logger, now, createdBy }),
   };
 
-  const router = express.Router();
+  const auto = opts.autoRotate || null;
+  if (auto && typeof auto.provider?.put !== 'function') throw new ConfigError('tokenAdminRouter: autoRotate.provider (where new tokens are delivered) is required');
+  if (auto && auto.interval !== undefined && !(Number.isFinite(auto.interval) && auto.interval >= 1000)) {
+    throw new ConfigError('tokenAdminRouter: autoRotate.interval must be at least 1000 ms');
+  }
+  if (auto) {
+    const provider = auto.provider;
+    ctx.deliver = (path, token, info) => deliverToken(provider, path, token, info);
+  }
+  const rotator = auto
+    ? new AutoRotator({
+        tokens: opts.tokens,
+        provider: auto.provider,
+        graceSeconds: durationOption(auto.grace, 'autoRotate.grace', 3600) as number,
+        intervalMs: auto.interval ?? 60_000,
+        logger,
+        now,
+        audit: ctx.audit,
+      })
+    : null;
+
+  const router = express.Router() as TokenAdminRouter;
   if (opts.ui !== false) addUiRoutes(router, opts.guard === undefined ? 'token' : 'guard');
   const api = ['/tokens', '/me'];
   router.use(api, requestShape, ...guards, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));
@@ -78,8 +100,11 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): Router {
   // Unknown paths under the mount point: a JSON 404 (left alone when mounted at the app's root).
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.baseUrl) return next();
-    sendError(res, 404, 'not_found', `No route ${req.method} ${req.baseUrl}${req.path}. See the token API routes under ${req.baseUrl}/tokens.`);
+    sendError(res, 404, 'not_found', `No route ${req.method} ${req.baseUrl}${req.path.slice(0, 200)}. See the token API routes under ${req.baseUrl}/tokens.`);
   });
   router.use(errorHandler(logger));
+  router.rotateDue = () => (rotator ? rotator.runOnce() : Promise.resolve([]));
+  router.close = () => rotator?.stop();
+  rotator?.start();
   return router;
 }

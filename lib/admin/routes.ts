@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { TokenInfo } from '../tokens/types';
 import type { Auditor } from './audit';
+import { deliveryPathOf } from './auto-rotate';
 import { ApiError } from './errors';
 import type { TokenAdminBackend } from './types';
 import { type Limits, parseCreate, parseId, parseRotate, parseStateFilter } from './validate';
@@ -120,11 +121,23 @@ export function addTokenRoutes(router: Router, ctx: RouteContext): void {
     wrap(async (req, res) => {
       const id = parseId(req.params.id);
       const input = parseRotate(req.body, ctx.limits);
-      const issued = await ctx.tokens.rotate(id, { grace: input.graceSeconds, expiresIn: input.expiresIn });
+      const deliver = ctx.deliver;
+      let path: string | null = null;
+      if (deliver) {
+        const current = await ctx.tokens.get(id);
+        if (!current) throw notFound(id);
+        path = deliveryPathOf(current);
+      }
+      const issued = await ctx.tokens.rotate(id, {
+        grace: input.graceSeconds,
+        expiresIn: input.expiresIn,
+        ...(deliver && path ? { deliver: (token: string, next: TokenInfo) => deliver(path, token, next) } : {}),
+      });
       await ctx.audit('token.rotate', req, issued.record, {
         grace_seconds: input.graceSeconds ?? 0,
         previous_expires_at: issued.record.previousExpiresAt,
         expires_at: issued.record.expiresAt,
+        delivery_path: path,
       });
       secret(res, 201, issued.token, issued.record);
     }),

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import type { SecretProvider } from '../providers/types';
 import type { TokenStore } from '../tokens/store';
 import type { TokenSource } from '../tokens/types';
@@ -73,4 +73,12 @@ export interface TokenAdminRouterOptions {
   autoRotate?: AutoRotateOptions | false;
   /** Clock (epoch ms), for tests. Default `Date.now`. */
   now?: () => number;
+}
+
+/** The router `tokenAdminRouter()` returns: mount it with `app.use(path, router)`. */
+export interface TokenAdminRouter extends Router {
+  /** Runs one automatic-rotation pass now; resolves with the ids rotated ([] when autoRotate is off). */
+  rotateDue(): Promise<string[]>;
+  /** Stops the automatic-rotation timer (it is unref'd, so it never keeps the process alive anyway). */
+  close(): void;
 }

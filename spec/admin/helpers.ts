@@ -3,7 +3,7 @@
 import type { Express, RequestHandler } from 'express';
 import express from 'express';
 import { tokenAdminRouter } from '../../lib/admin/router';
-import type { AuditEvent, TokenAdminRouterOptions } from '../../lib/admin/types';
+import type { AuditEvent, TokenAdminRouter, TokenAdminRouterOptions } from '../../lib/admin/types';
 import { createMemoryProvider } from '../../lib/providers/memory';
 import type { SecretProvider } from '../../lib/providers/types';
 import { bearerAuth } from '../../lib/tokens/middleware';
@@ -20,6 +20,7 @@ export interface AdminApp {
   clock: { now: number };
   /** Mount path of the router. */
   base: string;
+  router: TokenAdminRouter;
 }
 
 export interface AdminAppOptions {
@@ -56,11 +57,12 @@ export async function makeAdminApp(opts: AdminAppOptions = {}): Promise<AdminApp
   app.get('/api/data', bearerAuth({ tokens: store, rateLimit: false, logger }), (req, res) => {
     res.json({ ok: true, who: req.auth?.name });
   });
-  app.use(base, tokenAdminRouter({ tokens: store, logger, onAudit: (e) => void audit.push(e), now: () => clock.now, ...opts.router }));
+  const router = tokenAdminRouter({ tokens: store, logger, onAudit: (e) => void audit.push(e), now: () => clock.now, ...opts.router });
+  app.use(base, router);
   app.use((_req, res) => {
     res.status(404).json({ app: 'not found' });
   });
-  return { app, store, provider, adminToken, audit, logs, clock, base };
+  return { app, store, provider, adminToken, audit, logs, clock, base, router };
 }
 
 /** `Authorization` header for a token. */

@@ -1,0 +1,128 @@
+import type { SecretProvider } from '../providers/types';
+import type { TokenInfo } from '../tokens/types';
+import type { Auditor } from './audit';
+import type { AdminLogger, TokenAdminBackend } from './types';
+import { rotationDue } from './view';
+
+/** A token's delivery path, when it has one (stored tokens created with `delivery_path`). */
+export const deliveryPathOf = (info: TokenInfo): string | null => (info as TokenInfo & { deliveryPath?: string | null }).deliveryPath ?? null;
+
+/** What a delivery secret holds. `issued_at` ties it to the token record that accepts it. */
+export interface DeliveredToken {
+  token: string;
+  token_id: string;
+  expires_at: string | null;
+  /** The record's `rotated_at` (or `created_at`) when this token was issued. */
+  issued_at: string | null;
+}
+
+const issuedAt = (info: { rotatedAt: string | null; createdAt: string | null }): string | null => info.rotatedAt ?? info.createdAt;
+
+/**
+ * Writes a token to its delivery secret, with check-and-set on the version read first, so two
+ * instances delivering at once cannot both succeed (the loser fails before its token record changes).
+ */
+export async function deliverToken(provider: SecretProvider, path: string, token: string, info: TokenInfo): Promise<void> {
+  const current = await provider.get(path);
+  const data: DeliveredToken = { token, token_id: info.id, expires_at: info.expiresAt, issued_at: issuedAt(info) };
+  await provider.put(path, { ...data }, current?.version === undefined ? {} : { cas: current.version });
+}
+
+/** Whether the delivery secret holds the token the record currently accepts (compares ids and issue times, no plaintext). */
+async function isDelivered(provider: SecretProvider, path: string, info: TokenInfo): Promise<boolean> {
+  const data = (await provider.get(path))?.data as Partial<DeliveredToken> | undefined;
+  return data?.token_id === info.id && data.issued_at === issuedAt(info) && typeof data.token === 'string';
+}
+
+/**
+ * Rotates stored tokens that have a delivery path once 2/3 of their lifetime has passed: the new
+ * secret gets a lifetime as long as the last one, is written only to the delivery secret, and the
+ * replaced one keeps working for `graceSeconds`. A delivery secret that does not match its token
+ * record (a crash between creating and delivering, or two instances racing) is repaired the same
+ * way on the next pass. Tokens without a delivery path are never touched.
+ */
+export class AutoRotator {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<string[]>;
+
+  constructor(
+    private readonly opts: {
+      tokens: TokenAdminBackend;
+      provider: SecretProvider;
+      graceSeconds: number;
+      intervalMs: number;
+      logger: AdminLogger;
+      now: () => number;
+      audit: Auditor;
+    },
+  ) {}
+
+  /** Checks every `intervalMs` (unref'd timer: it never keeps the process alive). */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.runOnce(), this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass (never two at once); resolves with the ids rotated. Failures are logged per token. */
+  runOnce(): Promise<string[]> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<string[]> {
+    const { tokens, logger, now } = this.opts;
+    let list: TokenInfo[];
+    try {
+      list = await tokens.list();
+    } catch (err) {
+      logger.warn(`express-secrets-auth auto-rotate: cannot list tokens, will retry: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
+    const rotated: string[] = [];
+    for (const info of list) {
+      const path = deliveryPathOf(info);
+      const due = rotationDue(info);
+      if (info.source !== 'store' || !path || due === null || !info.expiresAt) continue;
+      if (now() >= Date.parse(info.expiresAt)) continue; // expired: rotating would revive it
+      try {
+        if (now() < due && (await isDelivered(this.opts.provider, path, info))) continue;
+        if (now() < due) logger.warn(`express-secrets-auth auto-rotate: delivery secret of token ${info.id} is out of date; rotating to repair it`);
+        await this.rotate(info, path);
+        rotated.push(info.id);
+      } catch (err) {
+        const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        (logger.error ?? logger.warn).call(logger, `express-secrets-auth auto-rotate: token ${info.id} not rotated, will retry: ${what}`);
+      }
+    }
+    return rotated;
+  }
+
+  private async rotate(info: TokenInfo, path: string): Promise<void> {
+    const start = Date.parse(issuedAt(info) as string);
+    const lifetimeSeconds = Math.max(60, Math.round((Date.parse(info.expiresAt as string) - start) / 1000));
+    const { provider, graceSeconds } = this.opts;
+    // TODO(auto-rotate): drop this cast once TokenStore.rotate takes `deliver`.
+    const rotate = this.opts.tokens.rotate.bind(this.opts.tokens) as unknown as (
+      id: string,
+      o: { grace: number | null; expiresIn: number; deliver: (token: string, next: TokenInfo) => Promise<void> },
+    ) => ReturnType<TokenAdminBackend['rotate']>;
+    const issued = await rotate(info.id, {
+      grace: graceSeconds > 0 ? graceSeconds : null,
+      expiresIn: lifetimeSeconds,
+      deliver: (token: string, next: TokenInfo) => deliverToken(provider, path, token, next),
+    });
+    await this.opts.audit('token.auto_rotate', null, issued.record, {
+      delivery_path: path,
+      grace_seconds: graceSeconds,
+      expires_at: issued.record.expiresAt,
+    });
+  }
+}
