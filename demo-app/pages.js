@@ -1,0 +1,38 @@
+// The demo's two HTML pages. No inline script or style: they work under the strict CSP below.
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function layout(title, body) {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · express-secrets-auth demo</title><link rel="stylesheet" href="/demo.css"></head>
+<body><main class="card"><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+}
+
+function loginPage(error) {
+  return layout(
+    'Sign in',
+    `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/login">
+  <label>User name <input name="username" autocomplete="username" required autofocus></label>
+  <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  <button type="submit">Sign in</button>
+</form>
+<p class="hint">Demo user: <code>demo</code> / <code>demo-password</code> (demo-app/users.json).</p>`,
+  );
+}
+
+function homePage(user, backend, origin) {
+  return layout(
+    `Hello, ${user.name}`,
+    `<p>Your session lives in the <strong>${escapeHtml(backend)}</strong> provider, not in Redis.</p>
+<ul>
+  <li><a href="/api/v2/auth/ui">Manage API tokens</a> (signed in through this session)</li>
+  <li><code>curl -H "Authorization: Bearer &lt;token&gt;" ${escapeHtml(origin)}/api/hello</code></li>
+</ul>
+<form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
+  );
+}
+
+module.exports = { CSP, loginPage, homePage };
