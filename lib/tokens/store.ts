@@ -93,19 +93,8 @@ export class TokenStore implements TokenVerifier {
   /** Issues a new token. The returned `token` is the only copy of the plaintext. */
   async create(input: CreateTokenInput): Promise<IssuedToken> {
     const fields = checkCreateInput(input);
-    const now = this.now();
-    const expiresAt = this.expiry(input.expiresIn, now);
     const { token, id } = generateToken(this.prefix);
-    const record: TokenRecord = {
-      id,
-      method: 'TOKEN',
-      credential_hash: await hashToken(token, this.cost, this.limit),
-      scopes: fields.scopes,
-      metadata: { name: fields.name, description: fields.description, created_by: fields.createdBy },
-      created_at: iso(now),
-      expires_at: expiresAt === null ? null : iso(expiresAt),
-      last_used_at: null,
-    };
+    const record = await this.newRecord(id, token, fields, input.expiresIn);
     await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
     return { token, record: toInfo(record) };
   }
@@ -121,21 +110,10 @@ export class TokenStore implements TokenVerifier {
       throw new TokenError('INVALID_TOKEN_INPUT', `credential must be ${MIN_IMPORTED_LENGTH} to 4096 characters`);
     }
     const fields = checkCreateInput(input);
-    const now = this.now();
-    const expiresAt = this.expiry(input.expiresIn, now);
     const id = importedTokenId(credential, this.prefix);
-    const record: TokenRecord = {
-      id,
-      method: 'TOKEN',
-      credential_hash: await hashToken(credential, this.cost, this.limit),
-      scopes: fields.scopes,
-      metadata: { name: fields.name, description: fields.description, created_by: fields.createdBy },
-      created_at: iso(now),
-      expires_at: expiresAt === null ? null : iso(expiresAt),
-      last_used_at: null,
-    };
     // A read, not check-and-set, so imports work on KV v1 mounts too (an operator runs them once).
     if (await this.read(id)) throw new TokenError('TOKEN_EXISTS', `Token "${id}" is already in the store.`);
+    const record = await this.newRecord(id, credential, fields, input.expiresIn);
     await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
     return toInfo(record);
   }
@@ -306,6 +284,22 @@ export class TokenStore implements TokenVerifier {
     const entry = await this.provider.get(this.recordPath(id));
     const record = entry && parseRecord(entry.data, id);
     return record ? { record, version: entry.version } : null;
+  }
+
+  /** A fresh record for `credential` under `id`: only its bcrypt hash is kept. */
+  private async newRecord(id: string, credential: string, fields: ReturnType<typeof checkCreateInput>, expiresIn: CreateTokenInput['expiresIn']): Promise<TokenRecord> {
+    const now = this.now();
+    const expiresAt = this.expiry(expiresIn, now);
+    return {
+      id,
+      method: 'TOKEN',
+      credential_hash: await hashToken(credential, this.cost, this.limit),
+      scopes: fields.scopes,
+      metadata: { name: fields.name, description: fields.description, created_by: fields.createdBy },
+      created_at: iso(now),
+      expires_at: expiresAt === null ? null : iso(expiresAt),
+      last_used_at: null,
+    };
   }
 
   private recordPath(id: string): string {
