@@ -136,7 +136,11 @@ async function main() {
   );
 }
 
-main().catch((err) => {
-  console.error(`provision: unexpected error: ${err?.stack ?? err}`);
-  process.exit(isCI ? 1 : 0);
-});
+module.exports = { pingRedis };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`provision: unexpected error: ${err?.stack ?? err}`);
+    process.exit(isCI ? 1 : 0);
+  });
+}

@@ -97,6 +97,8 @@ export class VaultHttp {
       // node-vault falls back to VAULT_TOKEN; the auth layer sets the token explicitly.
       token: '',
     });
+    // node-vault also reads VAULT_PREFIX from the environment into every URL; paths here are exact.
+    (this.client as { pathPrefix?: string }).pathPrefix = '';
   }
 
   set token(token: string) {

@@ -1,21 +1,29 @@
-import { createHash } from 'node:crypto';
+import { scrypt } from 'node:crypto';
 import { ID_LENGTH, parseToken } from './format';
 
 /** Shortest credential that can be imported (as for static tokens). */
 export const MIN_IMPORTED_LENGTH = 16;
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+// scrypt cost for imported ids: about 20-50 ms and 16 MiB per derivation (paid once per token
+// per process thanks to the verify cache), so a public id is no cheap oracle for guessing the
+// credential offline.
+const SCRYPT = { N: 1 << 14, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
+const SALT = 'express-secrets-auth/imported-token/v1';
+
 /**
  * The record id of an imported credential — a static token from configuration moved into the
  * store so that clients keep using the same string. A token in this library's format keeps its
- * own id; any other credential gets 12 base62 characters derived from its SHA-256, so the
- * record can be found from the presented token alone. (A record's id is public, like any token
- * id; the credential itself is stored only as a bcrypt hash.)
+ * own id; any other credential gets 12 base62 characters derived from it with scrypt, so the
+ * record can be found from the presented token alone while the public id costs an attacker a
+ * slow hash per guess. The credential itself is stored only as a bcrypt hash.
  */
-export function importedTokenId(credential: string, prefix: string): string {
+export async function importedTokenId(credential: string, prefix: string): Promise<string> {
   const parsed = parseToken(credential, prefix);
   if (parsed) return parsed.id;
-  const digest = createHash('sha256').update(`express-secrets-auth/imported-token:${credential}`).digest();
+  const digest = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(credential, SALT, 16, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))),
+  );
   let n = BigInt(`0x${digest.toString('hex')}`);
   let id = '';
   for (let i = 0; i < ID_LENGTH; i++) {

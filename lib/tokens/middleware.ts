@@ -146,6 +146,7 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
     const wait = limiter.anyBlocked ? limiter.retryAfter(limiter.key(req)) : 0;
     if (wait === 0) return authenticate(req, res, next);
     res.setHeader('Retry-After', String(wait));
+    res.setHeader('Cache-Control', 'no-store');
     res.status(429).json({ error: { code: 'too_many_requests', message: `Too many failed authentication attempts; retry in ${wait} s.` } });
   };
 }

@@ -110,7 +110,7 @@ export class TokenStore implements TokenVerifier {
       throw new TokenError('INVALID_TOKEN_INPUT', `credential must be ${MIN_IMPORTED_LENGTH} to 4096 characters`);
     }
     const fields = checkCreateInput(input);
-    const id = importedTokenId(credential, this.prefix);
+    const id = await importedTokenId(credential, this.prefix);
     // A read, not check-and-set, so imports work on KV v1 mounts too (an operator runs them once).
     if (await this.read(id)) throw new TokenError('TOKEN_EXISTS', `Token "${id}" is already in the store.`);
     const record = await this.newRecord(id, credential, fields, input.expiresIn);
@@ -245,7 +245,7 @@ export class TokenStore implements TokenVerifier {
     const parsed = parseToken(token, this.prefix);
     let verified: { auth: AuthInfo; validUntil: number | null } | null = null;
     if (parsed) verified = await this.verifyStored(token, parsed.id);
-    else if (mayBeImported(token, this.prefix, this.acceptImported)) verified = await this.verifyStored(token, importedTokenId(token, this.prefix));
+    else if (mayBeImported(token, this.prefix, this.acceptImported)) verified = await this.verifyStored(token, await importedTokenId(token, this.prefix));
     if (!verified) verified = await this.verifyStaticBcrypt(token);
     if (verified && generation === this.generation) this.cache.set(digest, verified, this.now());
     return verified?.auth ?? null;

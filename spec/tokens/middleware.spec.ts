@@ -112,6 +112,7 @@ describe.each([
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(limited.body.error.code).toBe('too_many_requests');
+    expect(limited.headers['cache-control']).toBe('no-store');
     await request(app).get('/api').set('Authorization', `Bearer ${token}`).expect(429);
   });
 
