@@ -1,0 +1,200 @@
+// Markdown tables of a benchmark run, and the issue's targets checked against them.
+import type { HttpRow } from './http';
+import type { MachineInfo } from './lib/servers';
+import { fmt, ratio } from './lib/stats';
+import type { ScaleRow } from './scale';
+import { OPS, type Op, type OpsRow } from './store-ops';
+
+export interface Results {
+  machine: MachineInfo;
+  config: Record<string, unknown>;
+  ops?: OpsRow[];
+  /** Raw backend reads (no store code). */
+  floor?: OpsRow[];
+  scale?: ScaleRow[];
+  http?: HttpRow[];
+  durationS?: number;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+const REFERENCE = 'redis';
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+}
+
+function find(rows: OpsRow[], store: string, op: Op, c: number): OpsRow | undefined {
+  return rows.find((r) => r.store === store && r.op === op && r.concurrency === c);
+}
+
+/** Time per op relative to `ref`: p50 ratio at one caller, inverse throughput ratio above. */
+function costRatio(row: OpsRow | undefined, ref: OpsRow | undefined): number {
+  if (!row || !ref) return Number.NaN;
+  return row.concurrency === 1 ? row.summary.p50Us / ref.summary.p50Us : ref.summary.opsPerSec / row.summary.opsPerSec;
+}
+
+function storeIds(rows: OpsRow[]): { id: string; label: string }[] {
+  const seen = new Map<string, string>();
+  for (const r of rows) seen.set(r.store, r.label);
+  return [...seen].map(([id, label]) => ({ id, label }));
+}
+
+export function ratioTable(rows: OpsRow[], concurrencies: number[], ref = REFERENCE): string {
+  const head = ['store', ...OPS.flatMap((op) => concurrencies.map((c) => `${op} c=${c}`))];
+  const body = storeIds(rows).map(({ id, label }) => [
+    label,
+    ...OPS.flatMap((op) => concurrencies.map((c) => ratio(costRatio(find(rows, id, op, c), find(rows, ref, op, c)), 1))),
+  ]);
+  return table(head, body);
+}
+
+export function opTable(rows: OpsRow[], op: Op, concurrencies: number[]): string {
+  const head = ['store', ...concurrencies.flatMap((c) => [`c=${c} p50 µs`, `c=${c} p99 µs`, `c=${c} ops/s`])];
+  const body = storeIds(rows).map(({ id, label }) => [
+    label,
+    ...concurrencies.flatMap((c) => {
+      const s = find(rows, id, op, c)?.summary;
+      return s ? [fmt(s.p50Us), fmt(s.p99Us), fmt(s.opsPerSec)] : ['n/a', 'n/a', 'n/a'];
+    }),
+  ]);
+  return table(head, body);
+}
+
+/** Raw reads, with their cost relative to connect-redis's get (which includes connect-redis's own work). */
+export function floorTable(floor: OpsRow[], opsRows: OpsRow[] | undefined, concurrencies: number[]): string {
+  const head = ['raw read', ...concurrencies.flatMap((c) => [`c=${c} p50 µs`, `c=${c} ops/s`, `c=${c} vs connect-redis get`])];
+  const body = storeIds(floor).map(({ id, label }) => [
+    label,
+    ...concurrencies.flatMap((c) => {
+      const row = find(floor, id, 'get', c);
+      const ref = opsRows ? find(opsRows, REFERENCE, 'get', c) : undefined;
+      return row ? [fmt(row.summary.p50Us), fmt(row.summary.opsPerSec), ratio(costRatio(row, ref), 1)] : ['n/a', 'n/a', 'n/a'];
+    }),
+  ]);
+  return table(head, body);
+}
+
+export function checkTargets(rows: OpsRow[], concurrencies: number[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const add = (target: string, store: string, op: Op, ref: string, limit: number) => {
+    const values = concurrencies.map((c) => ({ c, r: costRatio(find(rows, store, op, c), find(rows, ref, op, c)) }));
+    if (values.some((v) => Number.isNaN(v.r))) {
+      checks.push({ target, measured: 'not measured in this run', met: null });
+      return;
+    }
+    checks.push({
+      target,
+      measured: values.map((v) => `c=${v.c}: ${v.r.toFixed(2)}×`).join(', '),
+      met: values.every((v) => v.r <= limit),
+    });
+  };
+  add('cached OpenBao KV v2 get ≤ 1.0× connect-redis get', 'esa-kv2-cache', 'get', 'redis', 1.0);
+  add('uncached OpenBao KV v1 get ≤ 3× connect-redis get', 'esa-kv1', 'get', 'redis', 3.0);
+  add('file get ≤ 0.5× session-file-store get', 'esa-file', 'get', 'sfs', 0.5);
+  add('file set ≤ 1.0× session-file-store set', 'esa-file', 'set', 'sfs', 1.0);
+  add('(variant) file + cache get ≤ 0.5× session-file-store get', 'esa-file-cache', 'get', 'sfs', 0.5);
+  return checks;
+}
+
+export function targetsTable(checks: TargetCheck[]): string {
+  return table(
+    ['target', 'measured (c=1: p50 ratio; c=32: throughput ratio)', 'met'],
+    checks.map((c) => [c.target, c.measured, c.met === null ? 'n/a' : c.met ? 'yes' : '**no**']),
+  );
+}
+
+export function scaleTable(rows: ScaleRow[]): string {
+  const body = rows.map((r) =>
+    r.skipped
+      ? [r.label, r.sessions.toLocaleString('en-US'), `${fmt(r.populatePerSec)} (stopped)`, 'n/a', 'n/a', 'n/a', 'n/a', r.skipped]
+      : [
+          r.label,
+          r.sessions.toLocaleString('en-US'),
+          fmt(r.populatePerSec),
+          fmt(r.getP50Us!),
+          fmt(r.getP99Us!),
+          fmt(r.lengthMs!),
+          fmt(r.sweepMs!),
+          `${r.swept!.scanned.toLocaleString('en-US')} scanned, ${r.swept!.deleted.toLocaleString('en-US')} deleted`,
+        ],
+  );
+  return table(['store', 'sessions', 'populate sets/s', 'get p50 µs', 'get p99 µs', 'length() ms', 'sweep ms', 'sweep'], body);
+}
+
+export function httpTable(rows: HttpRow[], ref = REFERENCE): string {
+  const refRow = rows.find((r) => r.store === ref);
+  const body = rows.map((r) => [
+    r.label,
+    fmt(r.reqPerSec),
+    refRow ? ratio(r.reqPerSec, refRow.reqPerSec) : 'n/a',
+    fmt(r.p50Ms),
+    fmt(r.p99Ms),
+    String(r.failures),
+    r.requests.toLocaleString('en-US'),
+  ]);
+  return table(['app', 'req/s', 'req/s vs connect-redis', 'p50 ms', 'p99 ms', 'failures', 'requests (all runs)'], body);
+}
+
+export function machineLines(m: MachineInfo): string {
+  return [
+    `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM; ${m.os}`,
+    `- Node ${m.node}; Redis ${m.redis}; ${m.openbao} (\`bao server -dev\`, in-memory storage)`,
+    `- Run at ${m.date}; 1-minute load average at start ${m.loadAtStart ?? 'n/a'} (other work on the machine skews every figure)`,
+  ].join('\n');
+}
+
+export function renderMarkdown(res: Results): string {
+  const c = res.config as { runs: number; budgetMs: number; concurrencies: number[]; pool: number; httpRuns: number; httpSeconds: number; connections: number };
+  const out: string[] = ['# Benchmark results', '', machineLines(res.machine), ''];
+  if (res.ops?.length) {
+    const checks = checkTargets(res.ops, c.concurrencies);
+    out.push(
+      '## Session store operations',
+      '',
+      `Median of ${c.runs} runs; each run times up to ${c.budgetMs} ms per cell over ${c.pool} sessions of ~400 bytes.`,
+      'Ratios are time per operation relative to connect-redis (lower is better): p50 latency at c=1,',
+      'inverse throughput at c=32.',
+      '',
+      '### Ratio to connect-redis',
+      '',
+      ratioTable(res.ops, c.concurrencies),
+      '',
+      '### Targets',
+      '',
+      targetsTable(checks),
+      '',
+    );
+    for (const op of OPS) out.push(`### ${op}`, '', opTable(res.ops, op, c.concurrencies), '');
+  }
+  if (res.floor?.length) {
+    out.push(
+      '### Backend floor: one raw read, no store code',
+      '',
+      'The least a get on each backend can cost from Node on this machine; a store\'s get minus its floor is the store\'s own work.',
+      '',
+      floorTable(res.floor, res.ops, c.concurrencies),
+      '',
+    );
+  }
+  if (res.scale?.length) {
+    out.push('## Scale', '', 'One caller for gets; the sweep deletes the sessions written to expire within 2 s.', '', scaleTable(res.scale), '');
+  }
+  if (res.http?.length) {
+    out.push(
+      '## HTTP (express-session, login then 10 reads per connection loop)',
+      '',
+      `autocannon, ${c.connections} connections, ${c.httpSeconds} s per run, median of ${c.httpRuns} runs; server in its own process.`,
+      '',
+      httpTable(res.http),
+      '',
+    );
+  }
+  if (res.durationS) out.push(`_Total bench time ${res.durationS.toFixed(0)} s._`, '');
+  return out.join('\n');
+}
