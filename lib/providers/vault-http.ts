@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import createVaultClient from 'node-vault';
+import { createTransport } from './vault-transport';
 import { BackendError, BackendUnavailableError, ConflictError, PermissionDeniedError } from '../errors';
 
 export interface VaultTlsOptions {
@@ -67,7 +68,8 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * The HTTP layer of the Vault provider, on top of node-vault: keep-alive agents, timeouts,
+ * The HTTP layer of the Vault provider, on top of node-vault (with a lean keep-alive transport in
+ * its request hook, see vault-transport.ts): timeouts,
  * bounded retries with full-jitter backoff for idempotent calls, and status codes mapped to
  * typed errors. Raw client errors are never attached as `cause`: they carry request headers,
  * which include the Vault token.
@@ -92,6 +94,7 @@ export class VaultHttp {
         })
       : new http.Agent({ keepAlive: true });
     this.client = createVaultClient({
+      'request-promise': createTransport(this.agent, opts.timeoutMs),
       endpoint: opts.address,
       namespace: opts.namespace,
       // node-vault falls back to VAULT_TOKEN; the auth layer sets the token explicitly.
@@ -125,13 +128,7 @@ export class VaultHttp {
 
   private async send<T>(method: HttpMethod, path: string, o: RequestOptions): Promise<T | null> {
     this.requestCount++;
-    const request: Record<string, unknown> = {
-      path: `/${path}`,
-      method,
-      timeout: this.opts.timeoutMs,
-    };
-    if (this.agent instanceof https.Agent) request.httpsAgent = this.agent;
-    else request.httpAgent = this.agent;
+    const request: Record<string, unknown> = { path: `/${path}`, method };
     if (o.body) request.json = o.body;
     try {
       return (await this.client.request(request as { path: string; method: string })) as T;
