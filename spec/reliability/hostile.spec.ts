@@ -30,10 +30,22 @@ function counting(inner: SecretProvider): SecretProvider & { calls: number } {
   const c = {
     calls: 0,
     kind: inner.kind,
-    get: (p: string) => (c.calls++, inner.get(p)),
-    put: (...a: Parameters<SecretProvider['put']>) => (c.calls++, inner.put(...a)),
-    delete: (p: string) => (c.calls++, inner.delete(p)),
-    list: (p: string) => (c.calls++, inner.list(p)),
+    get: (p: string) => {
+      c.calls++;
+      return inner.get(p);
+    },
+    put: (...a: Parameters<SecretProvider['put']>) => {
+      c.calls++;
+      return inner.put(...a);
+    },
+    delete: (p: string) => {
+      c.calls++;
+      return inner.delete(p);
+    },
+    list: (p: string) => {
+      c.calls++;
+      return inner.list(p);
+    },
     close: () => inner.close(),
   };
   return c;
