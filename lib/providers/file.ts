@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import * as fsCallbacks from 'node:fs';
 import { promises as fs } from 'node:fs';
+import { LRUCache } from 'lru-cache';
 import * as nodePath from 'node:path';
 import { BackendError, ConfigError, ConflictError, DecryptionError, InvalidPathError } from '../errors';
 import { deriveKey, type Sealed, seal, unseal } from './file-crypto';
@@ -32,6 +34,14 @@ function isEnvelope(value: unknown): value is Envelope {
   return typeof value === 'object' && value !== null && (value as Envelope).esa === 1 && typeof (value as Envelope).version === 'number';
 }
 
+/**
+ * `fs.readFile` with a callback, wrapped once: under concurrency it is markedly cheaper than
+ * `fs.promises.readFile` (bench/: 1.4-2.2x the reads per second), and reads are the hot path.
+ */
+function readText(file: string): Promise<string> {
+  return new Promise((resolve, reject) => fsCallbacks.readFile(file, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
+}
+
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -52,6 +62,10 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
   const key = options.encryptionKey === undefined ? undefined : deriveKey(options.encryptionKey);
   const doFsync = options.fsync ?? true;
   const locks = new Map<string, Promise<unknown>>();
+  // What this process last wrote, so a plain put needs no read first; check-and-set always reads
+  // the file (another process may have written it). Folders known to exist skip mkdir.
+  const versions = new LRUCache<string, number>({ max: 10_000 });
+  const folders = new Set<string>();
   let baseReady: Promise<void> | undefined;
 
   function locate(segments: string[]): string {
@@ -87,24 +101,40 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
   async function read(path: string, segments: string[]): Promise<SecretEntry | null> {
     const file = locate(segments);
     try {
-      return decode(path, await fs.readFile(file + SUFFIX, 'utf8'));
+      return decode(path, await readText(file + SUFFIX));
     } catch (err) {
       if (!isMissing(err)) throw err;
     }
     try {
       const stat = await fs.stat(file);
       if (!stat.isFile()) return null;
-      return { data: { value: (await fs.readFile(file, 'utf8')).replace(/\r?\n$/, '') } };
+      return { data: { value: (await readText(file)).replace(/\r?\n$/, '') } };
     } catch (err) {
       if (isMissing(err)) return null;
       throw err;
     }
   }
 
+  async function openTemp(temp: string): Promise<import('node:fs/promises').FileHandle> {
+    const dir = nodePath.dirname(temp);
+    if (!folders.has(dir)) {
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      folders.add(dir);
+    }
+    try {
+      return await fs.open(temp, 'wx', 0o600);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      folders.delete(dir); // removed behind our back: create it again, once
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      folders.add(dir);
+      return fs.open(temp, 'wx', 0o600);
+    }
+  }
+
   async function writeAtomic(file: string, contents: string): Promise<void> {
-    await fs.mkdir(nodePath.dirname(file), { recursive: true, mode: 0o700 });
     const temp = `${file}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
-    const handle = await fs.open(temp, 'wx', 0o600);
+    const handle = await openTemp(temp);
     try {
       await handle.writeFile(contents, 'utf8');
       if (doFsync) await handle.sync();
@@ -142,13 +172,15 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       const segments = parsePath(path);
       await ensureBase();
       return withLock(path, async () => {
-        const current = (await read(path, segments))?.version ?? 0;
+        const known = opts.cas === undefined ? versions.get(path) : undefined;
+        const current = known ?? (await read(path, segments))?.version ?? 0;
         if (opts.cas !== undefined && opts.cas !== current) throw new ConflictError(path, opts.cas, current);
         const version = current + 1;
         const envelope: Envelope = key
           ? { esa: 1, version, sealed: seal(key, JSON.stringify(data), `${path}#${version}`) }
           : { esa: 1, version, data };
         await writeAtomic(locate(segments) + SUFFIX, JSON.stringify(envelope));
+        versions.set(path, version);
         return { version };
       });
     },
@@ -156,6 +188,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
     async delete(path) {
       const segments = parsePath(path);
       await withLock(path, async () => {
+        versions.delete(path);
         await fs.rm(locate(segments) + SUFFIX, { force: true });
       });
     },

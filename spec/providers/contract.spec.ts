@@ -1,3 +1,4 @@
+import fsCallbacks from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,9 +9,14 @@ import { enableKvV1 } from '../support/openbao';
 import { sharedVault } from '../support/vault';
 import { providerContract } from './contract';
 
-/** Counts calls into node:fs's promise API, which the file provider uses for all its I/O. */
+/** Counts calls into node:fs (promise API and callback readFile), which the file provider uses for all its I/O. */
 function countFileIo(): () => number {
   let calls = 0;
+  const originalRead = fsCallbacks.readFile;
+  jest.spyOn(fsCallbacks, 'readFile').mockImplementation(((...args: unknown[]) => {
+    calls++;
+    return (originalRead as (...a: unknown[]) => unknown)(...args);
+  }) as never);
   for (const name of ['readFile', 'stat', 'open', 'rm', 'readdir', 'mkdir', 'rename'] as const) {
     const original = fsp[name] as (...args: unknown[]) => unknown;
     jest.spyOn(fsp, name).mockImplementation(((...args: unknown[]) => {

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackendError, ConfigError, createFileProvider, DecryptionError } from '../../lib';
+import { BackendError, ConfigError, ConflictError, createFileProvider, DecryptionError } from '../../lib';
 
 describe('file provider specifics', () => {
   let dir: string;
@@ -88,5 +88,26 @@ describe('file provider specifics', () => {
     expect(results.map((r) => r.version).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     expect((await provider.get('busy'))?.version).toBe(25);
     expect(await readdir(dir)).toEqual(['busy.json']);
+  });
+
+  test('two providers on one folder (as two processes): check-and-set reads the file, so it stays correct', async () => {
+    const a = createFileProvider({ basePath: dir });
+    const b = createFileProvider({ basePath: dir });
+    await a.put('shared', { by: 'a' });
+    await b.put('shared', { by: 'b' });
+    await a.put('shared', { by: 'a again' }); // a's own version memory is stale; plain puts are last-write-wins
+    const seen = await b.get('shared');
+    expect(seen?.data).toEqual({ by: 'a again' });
+    await expect(b.put('shared', { by: 'b, cas' }, { cas: seen?.version })).resolves.toEqual({ version: (seen?.version ?? 0) + 1 });
+    await expect(a.put('shared', { by: 'a, stale cas' }, { cas: seen?.version })).rejects.toBeInstanceOf(ConflictError);
+    expect((await a.get('shared'))?.data).toEqual({ by: 'b, cas' });
+  });
+
+  test('a folder removed behind the provider is created again on the next write', async () => {
+    const provider = createFileProvider({ basePath: dir });
+    await provider.put('team/a', { v: 1 });
+    await rm(join(dir, 'team'), { recursive: true });
+    await provider.put('team/b', { v: 2 });
+    expect((await provider.get('team/b'))?.data).toEqual({ v: 2 });
   });
 });
