@@ -45,6 +45,8 @@ const PARSER_STATUS: Record<string, [number, string, string]> = {
 
 function parserFailure(err: unknown): [number, string, string] | null {
   if (typeof err !== 'object' || err === null) return null;
+  // A malformed percent-escape in the URL (e.g. `/tokens/%zz`) makes Express throw URIError.
+  if (err instanceof URIError) return [400, 'invalid_request', 'The request URL has a malformed percent-escape.'];
   const { type, status } = err as { type?: unknown; status?: unknown };
   if (typeof type === 'string' && PARSER_STATUS[type]) return PARSER_STATUS[type];
   if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {

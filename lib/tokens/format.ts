@@ -64,6 +64,11 @@ export function checksum(text: string): string {
   return toBase62(BigInt(crc32(text)), CHECKSUM_LENGTH);
 }
 
+/** Whether `id` has the shape of a token id (12 base62 characters). */
+export function isTokenId(id: unknown): id is string {
+  return typeof id === 'string' && id.length === ID_LENGTH && BASE62.test(id);
+}
+
 /** A fresh random token id (12 base62 characters). */
 export function generateId(): string {
   return randomBase62(ID_LENGTH);

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { SecretRefWatcher } from '../config/watch';
 import { ConfigError, ConflictError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { isValidSegment, parsePath } from '../providers/paths';
 import { TokenError } from './errors';
-import { generateToken, isValidPrefix, parseToken } from './format';
+import { generateToken, isTokenId, isValidPrefix, parseToken } from './format';
 import { importedTokenId, MIN_IMPORTED_LENGTH, mayBeImported } from './imported';
 import { hashToken, MAX_BCRYPT_COST, MIN_BCRYPT_COST, verifyTokenHash } from './hash';
 import { LastUsedWriter } from './last-used';
@@ -45,6 +46,8 @@ export class TokenStore implements TokenVerifier {
   /** Bumped by revoke/rotate/setStaticTokens so verifications already in flight are not cached. */
   private generation = 0;
   private unwatch?: () => void;
+  /** A hash of a random secret, compared against for unknown ids (see verifyStored). */
+  private dummyHash?: Promise<string>;
   private readonly acceptImported: boolean;
 
   constructor(opts: TokenStoreOptions) {
@@ -163,6 +166,7 @@ export class TokenStore implements TokenVerifier {
    */
   async rotate(id: string, opts: { grace?: number | string | null; expiresIn?: number | string | null } = {}): Promise<IssuedToken> {
     this.refuseStatic(id, 'rotated');
+    if (!isTokenId(id)) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
     const graceMs = durationMs(opts.grace, 'grace') ?? null;
     const { token } = generateToken(this.prefix, id);
     const hash = await hashToken(token, this.cost, this.limit);
@@ -253,13 +257,19 @@ export class TokenStore implements TokenVerifier {
 
   private async verifyStored(token: string, id: string): Promise<{ auth: AuthInfo; validUntil: number | null } | null> {
     const found = await this.read(id);
-    if (!found) return null;
+    if (!found) {
+      // Pay the bcrypt an existing id would cost, so response time does not tell which ids exist.
+      this.dummyHash ??= hashToken(randomBytes(32).toString('hex'), this.cost, this.limit);
+      await verifyTokenHash(token, await this.dummyHash, this.limit);
+      return null;
+    }
     const r = found.record;
+    const matches = await verifyTokenHash(token, r.credential_hash, this.limit);
     const now = this.now();
     const expires = epoch(r.expires_at);
     if (expires !== null && now >= expires) return null;
     const auth = freezeAuth({ tokenId: r.id, name: r.metadata.name, scopes: [...r.scopes], source: 'store' });
-    if (await verifyTokenHash(token, r.credential_hash, this.limit)) return { auth, validUntil: expires };
+    if (matches) return { auth, validUntil: expires };
     const graceEnd = epoch(r.previous_expires_at);
     if (!r.previous_credential_hash || graceEnd === null || now >= graceEnd) return null;
     if (!(await verifyTokenHash(token, r.previous_credential_hash, this.limit))) return null;
