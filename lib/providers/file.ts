@@ -204,7 +204,11 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       }
       const names = new Set<string>();
       for (const entry of entries) {
-        if (entry.name.endsWith(TEMP_SUFFIX) || !isValidSegment(entry.name)) continue;
+        if (entry.name.endsWith(TEMP_SUFFIX)) {
+          void removeIfStale(nodePath.join(dir, entry.name));
+          continue;
+        }
+        if (!isValidSegment(entry.name)) continue;
         if (entry.isDirectory()) {
           if (await hasSecrets(nodePath.join(dir, entry.name))) names.add(`${entry.name}/`);
         } else if (entry.isFile()) {
@@ -218,6 +222,18 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       await Promise.all([...locks.values()]);
     },
   };
+}
+
+/** A temp file older than this was left by a process that died mid-write. */
+const STALE_TEMP_MS = 60_000;
+
+/** Best effort: deletes a crashed writer's temp file (listing, e.g. by the session sweeper, finds them). */
+async function removeIfStale(file: string): Promise<void> {
+  try {
+    if (Date.now() - (await fs.stat(file)).mtimeMs > STALE_TEMP_MS) await fs.rm(file, { force: true });
+  } catch {
+    // gone already, or not ours to remove: leave it
+  }
 }
 
 /** Whether a folder holds any secret (so emptied folders vanish from listings, as in Vault). */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackendError, ConfigError, ConflictError, createFileProvider, DecryptionError } from '../../lib';
@@ -72,6 +72,20 @@ describe('file provider specifics', () => {
     await writeFile(join(dir, 'k', 'other.json.0123456789ab.esa-tmp'), '{"partial');
     expect(await provider.list('k')).toEqual(['real']);
     expect(await provider.get('k/other')).toBeNull();
+  });
+
+  test('listing removes temp files a crashed writer left over a minute ago, and keeps fresh ones', async () => {
+    const provider = createFileProvider({ basePath: dir });
+    await provider.put('k/real', { v: 1 });
+    const stale = join(dir, 'k', 'old.json.0123456789ab.esa-tmp');
+    const fresh = join(dir, 'k', 'new.json.0123456789ab.esa-tmp');
+    await writeFile(stale, '{"partial');
+    await writeFile(fresh, '{"partial');
+    const longAgo = new Date(Date.now() - 120_000);
+    await utimes(stale, longAgo, longAgo);
+    expect(await provider.list('k')).toEqual(['real']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await readdir(join(dir, 'k'))).sort()).toEqual(['new.json.0123456789ab.esa-tmp', 'real.json']);
   });
 
   test('a corrupted file is an error that does not echo its contents', async () => {
