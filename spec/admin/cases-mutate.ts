@@ -79,10 +79,13 @@ export function mutateCases(): void {
       expect((await data(token)).status).toBe(200);
     });
 
-    test('rotate: 404 for an unknown id, 415 without a JSON content type', async () => {
-      const res = await request(t.app).post(`${t.base}/tokens/AAAAAAAAAAAA/rotate`).set(as()).send({});
-      expect(res.status).toBe(404);
-      expect(res.body.error.code).toBe('not_found');
+    test('rotate and revoke: 404 for an unknown id (well-formed or not); rotate: 415 without a JSON content type', async () => {
+      for (const id of ['AAAAAAAAAAAA', 'abc', 'not-a-token-id']) {
+        const res = await request(t.app).post(`${t.base}/tokens/${id}/rotate`).set(as()).send({});
+        expect(res.status).toBe(404);
+        expect(res.body.error.code).toBe('not_found');
+        expect((await request(t.app).delete(`${t.base}/tokens/${id}`).set(as())).status).toBe(404);
+      }
       const { id } = await issue();
       const form = await request(t.app).post(`${t.base}/tokens/${id}/rotate`).set(as()).type('form').send('grace=0');
       expect(form.status).toBe(415);
