@@ -87,9 +87,9 @@ export function readCases(): void {
             expect(res.body.error.message).toMatch(/not a token id/);
           }
         }
-        const escape = await get('/tokens/%zz');
-        expect(escape.status).toBe(400);
-        expect(escape.body.error.code).toBe('invalid_request');
+        const badEscape = await get('/tokens/%zz');
+        expect(badEscape.status).toBe(400);
+        expect(badEscape.body.error.code).toBe('invalid_request');
         expect(calls).toEqual([]);
       } finally {
         spy.mockRestore();
