@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type SessionData, Store } from 'express-session';
+import { LRUCache } from 'lru-cache';
 import { ConfigError, ConflictError, InvalidPathError } from '../errors';
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
@@ -39,6 +40,11 @@ export class SecretsSessionStore extends Store {
   /** The provider as given: sweeps read through it so they do not flood the cache. */
   private readonly source: SecretProvider;
   private readonly sweeper: Sweeper | undefined;
+  /**
+   * Ids destroyed in this process in the last 5 minutes: a slow request that finishes after a
+   * logout must not write the session back (last-write-wins would undo the logout).
+   */
+  private readonly destroyed = new LRUCache<string, true>({ max: 10_000, ttl: 5 * 60_000 });
 
   constructor(options: SecretsSessionStoreOptions) {
     super();
@@ -94,6 +100,7 @@ export class SecretsSessionStore extends Store {
   override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) throw new InvalidPathError('session id is not a valid path segment (check `genid`)');
+      if (this.destroyed.has(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) {
@@ -149,7 +156,9 @@ export class SecretsSessionStore extends Store {
   override destroy(sid: string, callback: StoreCallback<null>): Promise<undefined>;
   override destroy(sid: string, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      if (this.isSid(sid)) await this.provider.delete(this.key(sid));
+      if (!this.isSid(sid)) return null;
+      this.destroyed.set(sid, true);
+      await this.provider.delete(this.key(sid));
       return null;
     }, callback);
   }

@@ -208,6 +208,19 @@ describe('SecretsSessionStore: touch', () => {
     expect(await store.get('sid')).toBeNull();
   });
 
+  test('a slow request saving after a logout does not bring the session back (same process)', async () => {
+    const { provider, puts } = spied(createMemoryProvider());
+    const store = make(provider);
+    await store.set('sid', sess(60_000, { user: 'ada' }));
+    const writes = puts.length;
+    await store.destroy('sid'); // logout
+    await store.set('sid', sess(60_000, { user: 'ada', note: 'written by a request that started before the logout' }));
+    expect(puts.length).toBe(writes);
+    expect(await store.get('sid')).toBeNull();
+    await store.set('other', sess(60_000, { user: 'bob' }));
+    expect(await store.get('other')).not.toBeNull();
+  });
+
   test('touch of an expired session neither extends nor recreates it', async () => {
     const store = make(createMemoryProvider());
     await store.set('sid', sess(30));
