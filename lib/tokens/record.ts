@@ -1,5 +1,6 @@
 import { parseDuration } from '../config/duration';
 import { TokenError } from './errors';
+import { parsePath } from '../providers/paths';
 import { isSupportedHash } from './hash';
 import type { TokenInfo, TokenRecord } from './types';
 
@@ -17,12 +18,22 @@ export interface CreateTokenInput {
   expiresIn?: number | string | null;
   /** Who created it (free text, e.g. a user name), shown in the API. */
   createdBy?: string | null;
+  /** Secret path where the admin router's automatic rotation delivers new secrets. Default none. */
+  deliveryPath?: string | null;
 }
 
 const invalid = (message: string) => new TokenError('INVALID_TOKEN_INPUT', message);
 
+function isValidPath(path: unknown): boolean {
+  try {
+    return typeof path === 'string' && parsePath(path).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Checks create() input, throwing TokenError naming the field. */
-export function checkCreateInput(input: CreateTokenInput): { name: string; description: string; scopes: string[]; createdBy: string | null } {
+export function checkCreateInput(input: CreateTokenInput): { name: string; description: string; scopes: string[]; createdBy: string | null; deliveryPath: string | null } {
   if (typeof input !== 'object' || input === null) throw invalid('create() needs { name, description?, scopes?, expiresIn?, createdBy? }');
   const { name, description = '', scopes = [], createdBy = null } = input;
   if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME) throw invalid(`name must be a non-empty string of at most ${MAX_NAME} characters`);
@@ -31,7 +42,9 @@ export function checkCreateInput(input: CreateTokenInput): { name: string; descr
     throw invalid('scopes must be a list of scope names (printable ASCII, no spaces, quotes or backslashes)');
   }
   if (createdBy !== null && (typeof createdBy !== 'string' || createdBy.length > MAX_NAME)) throw invalid('createdBy must be a string');
-  return { name: name.trim(), description, scopes: [...new Set(scopes)], createdBy };
+  const deliveryPath = input.deliveryPath ?? null;
+  if (deliveryPath !== null && !isValidPath(deliveryPath)) throw invalid('deliveryPath must be a secret path of "/"-separated segments of [A-Za-z0-9._:@+=-]');
+  return { name: name.trim(), description, scopes: [...new Set(scopes)], createdBy, deliveryPath };
 }
 
 /** Parses a lifetime option into ms: undefined stays undefined, null means none. */
@@ -60,6 +73,7 @@ export function parseRecord(data: Record<string, unknown>, id: string): TokenRec
   if (!isTime(r.created_at ?? null) || !isTime(r.expires_at ?? null) || !isTime(r.last_used_at ?? null)) return null;
   if (!optionalTime(r.rotated_at) || !optionalTime(r.previous_expires_at)) return null;
   if (r.previous_credential_hash != null && !isSupportedHash(r.previous_credential_hash)) return null;
+  if (r.delivery_path != null && typeof r.delivery_path !== 'string') return null;
   return r as TokenRecord;
 }
 
@@ -77,6 +91,7 @@ export function toInfo(r: TokenRecord): TokenInfo {
     rotatedAt: r.rotated_at ?? null,
     previousExpiresAt: r.previous_credential_hash ? (r.previous_expires_at ?? null) : null,
     source: 'store',
+    ...(r.delivery_path ? { deliveryPath: r.delivery_path } : {}),
   };
 }
 

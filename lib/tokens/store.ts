@@ -15,6 +15,20 @@ import type { AuthInfo, IssuedToken, StaticTokensInput, TokenInfo, TokenRecord, 
 import { VerifyCache } from './verify-cache';
 
 export type { CreateTokenInput } from './record';
+
+/** Options for `TokenStore.rotate()`. */
+export interface RotateOptions {
+  /** How long the replaced secret keeps working (seconds or a duration); default: it stops at once. */
+  grace?: number | string | null;
+  /** A new lifetime from now; default: keep the current expiry. */
+  expiresIn?: number | string | null;
+  /**
+   * Called with the new token before the record changes (e.g. to write it where its consumer reads
+   * it). If it throws, nothing changes. When given, a rotation by someone else in the meantime makes
+   * this one fail with ConflictError instead of rotating twice.
+   */
+  deliver?: (token: string, next: TokenInfo) => Promise<void>;
+}
 export type { IssuedToken, TokenStoreOptions } from './types';
 
 /** A read-only principal: shared by the verify cache and every request it authenticates. */
@@ -164,17 +178,20 @@ export class TokenStore implements TokenVerifier {
    * lifetime (default: keep the current expiry).
    * @throws TokenError TOKEN_NOT_FOUND, TOKEN_READ_ONLY (static token), INVALID_TOKEN_INPUT.
    */
-  async rotate(id: string, opts: { grace?: number | string | null; expiresIn?: number | string | null } = {}): Promise<IssuedToken> {
+  async rotate(id: string, opts: RotateOptions = {}): Promise<IssuedToken> {
     this.refuseStatic(id, 'rotated');
     if (!isTokenId(id)) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
     const graceMs = durationMs(opts.grace, 'grace') ?? null;
     const { token } = generateToken(this.prefix, id);
     const hash = await hashToken(token, this.cost, this.limit);
+    const now = this.now();
+    let seenRotatedAt: string | null = null;
     // A concurrent write (e.g. a last_used_at update) makes the check-and-set fail: re-read, retry.
     for (let attempt = 1; ; attempt++) {
       const found = isValidSegment(id) ? await this.read(id) : null;
       if (!found) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
-      const now = this.now();
+      if (attempt === 1) seenRotatedAt = found.record.rotated_at ?? null;
+      else if (opts.deliver && (found.record.rotated_at ?? null) !== seenRotatedAt) throw new ConflictError(this.recordPath(id));
       const expiresAt = opts.expiresIn === undefined ? epoch(found.record.expires_at) : this.expiry(opts.expiresIn, now);
       const record: TokenRecord = {
         ...found.record,
@@ -184,6 +201,7 @@ export class TokenStore implements TokenVerifier {
         previous_credential_hash: graceMs === null ? null : found.record.credential_hash,
         previous_expires_at: graceMs === null ? null : iso(now + graceMs),
       };
+      if (attempt === 1 && opts.deliver) await opts.deliver(token, toInfo(record));
       try {
         await this.provider.put(this.recordPath(id), { ...record }, found.version === undefined ? {} : { cas: found.version });
       } catch (err) {
@@ -309,6 +327,7 @@ export class TokenStore implements TokenVerifier {
       created_at: iso(now),
       expires_at: expiresAt === null ? null : iso(expiresAt),
       last_used_at: null,
+      ...(fields.deliveryPath ? { delivery_path: fields.deliveryPath } : {}),
     };
   }
 

@@ -43,6 +43,8 @@ export interface TokenRecord {
   previous_credential_hash?: string | null;
   /** When the previous secret stops working. */
   previous_expires_at?: string | null;
+  /** Secret path where automatic rotation (admin router `autoRotate`) delivers new secrets. */
+  delivery_path?: string | null;
 }
 
 /** A token as shown to callers and the admin API: no hash, camelCase, with its source. */
@@ -59,6 +61,8 @@ export interface TokenInfo {
   /** Until when the secret replaced by the last rotation still works, or null. */
   previousExpiresAt: string | null;
   source: TokenSource;
+  /** Where automatic rotation delivers new secrets; present only on tokens created with one. */
+  deliveryPath?: string | null;
 }
 
 /** A static token declared in configuration (list form). */
