@@ -109,12 +109,7 @@ export class AutoRotator {
     const start = Date.parse(issuedAt(info) as string);
     const lifetimeSeconds = Math.max(60, Math.round((Date.parse(info.expiresAt as string) - start) / 1000));
     const { provider, graceSeconds } = this.opts;
-    // TODO(auto-rotate): drop this cast once TokenStore.rotate takes `deliver`.
-    const rotate = this.opts.tokens.rotate.bind(this.opts.tokens) as unknown as (
-      id: string,
-      o: { grace: number | null; expiresIn: number; deliver: (token: string, next: TokenInfo) => Promise<void> },
-    ) => ReturnType<TokenAdminBackend['rotate']>;
-    const issued = await rotate(info.id, {
+    const issued = await this.opts.tokens.rotate(info.id, {
       grace: graceSeconds > 0 ? graceSeconds : null,
       expiresIn: lifetimeSeconds,
       deliver: (token: string, next: TokenInfo) => deliverToken(provider, path, token, next),

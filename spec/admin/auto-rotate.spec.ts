@@ -1,0 +1,144 @@
+// autoRotate: tokens created with a delivery_path are delivered, then rotated at 2/3 of their
+// lifetime into the delivery secret only; the old secret works for the grace period. Tokens
+// without a delivery path are never rotated silently: they show as "expiring".
+import request from 'supertest';
+import { tokenAdminRouter } from '../../lib/admin/router';
+import type { TokenAdminRouter } from '../../lib/admin/types';
+import { createMemoryProvider } from '../../lib/providers/memory';
+import type { SecretProvider } from '../../lib/providers/types';
+import { TokenStore } from '../../lib/tokens/store';
+import { type AdminApp, bearer, makeAdminApp } from './helpers';
+
+const DAY = 86_400_000;
+const DELIVERY = 'apps/billing/api-token';
+
+describe('tokenAdminRouter autoRotate', () => {
+  let t: AdminApp;
+  let router: TokenAdminRouter;
+  let failDelivery = 0;
+
+  beforeEach(async () => {
+    failDelivery = 0;
+    const real = createMemoryProvider();
+    const provider: SecretProvider = {
+      kind: 'test',
+      get: (p) => real.get(p),
+      put: (p, d, o) => (p.startsWith('apps/') && failDelivery-- > 0 ? Promise.reject(new Error('delivery refused (test)')) : real.put(p, d, o)),
+      delete: (p) => real.delete(p),
+      list: (p) => real.list(p),
+      close: () => real.close(),
+    };
+    t = await makeAdminApp({ provider, router: { autoRotate: { provider, grace: '1h' } } });
+    router = t.router;
+  });
+  afterEach(() => router.close());
+
+  const create = (body: object) => request(t.app).post(`${t.base}/tokens`).set(bearer(t.adminToken)).send(body);
+  const delivered = async () => (await t.provider.get(DELIVERY))?.data as { token: string; token_id: string; expires_at: string; issued_at: string } | undefined;
+  const works = async (token: string) => (await t.store.verify(token)) !== null;
+
+  test('create with a delivery_path: the token is also written to the delivery secret', async () => {
+    const res = await create({ name: 'billing', expires_in: '30d', delivery_path: DELIVERY });
+    expect(res.status).toBe(201);
+    expect(res.body.delivery_path).toBe(DELIVERY);
+    expect(await delivered()).toEqual({ token: res.body.token, token_id: res.body.id, expires_at: res.body.expires_at, issued_at: res.body.created_at });
+    expect((await request(t.app).get(`${t.base}/tokens/${res.body.id}`).set(bearer(t.adminToken))).body.delivery_path).toBe(DELIVERY);
+  });
+
+  test.each([
+    ['without expires_in', { name: 'a', expires_in: null, delivery_path: DELIVERY }, /must have expires_in/],
+    ['with a bad path', { name: 'a', expires_in: '1d', delivery_path: '../etc' }, /delivery_path must be/],
+    ['with a path that is not a string', { name: 'a', expires_in: '1d', delivery_path: 5 }, /delivery_path must be a secret path/],
+  ])('400 for a delivery_path %s', async (_what, body, message) => {
+    const res = await create(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(message);
+  });
+
+  test('a failed delivery at creation leaves no token behind', async () => {
+    failDelivery = 1;
+    const res = await create({ name: 'billing', expires_in: '30d', delivery_path: DELIVERY });
+    expect(res.status).toBe(500);
+    expect((await t.store.list()).map((x) => x.name)).not.toContain('billing');
+  });
+
+  test('rotated at 2/3 of the lifetime into the delivery secret only; the old one works for the grace period', async () => {
+    const first = (await create({ name: 'billing', expires_in: '30d', delivery_path: DELIVERY })).body;
+    const manual = (await create({ name: 'by-hand', expires_in: '30d' })).body;
+    t.clock.now += 19 * DAY;
+    expect(await router.rotateDue()).toEqual([]);
+    t.clock.now += 2 * DAY; // 21 of 30 days: past 2/3
+    const listed = (await request(t.app).get(`${t.base}/tokens?state=expiring`).set(bearer(t.adminToken))).body.tokens.map((x: { name: string }) => x.name);
+    expect(listed.sort()).toEqual(['billing', 'by-hand']);
+    expect(await router.rotateDue()).toEqual([first.id]);
+    const now = await delivered();
+    expect(now?.token).not.toBe(first.token);
+    expect(now?.token_id).toBe(first.id);
+    expect(Date.parse(now?.expires_at as string) - t.clock.now).toBe(30 * DAY);
+    expect(await works(now?.token as string)).toBe(true);
+    expect(await works(first.token)).toBe(true);
+    const after = (await request(t.app).get(`${t.base}/tokens`).set(bearer(t.adminToken))).body.tokens;
+    expect(after.find((x: { id: string }) => x.id === first.id)).toMatchObject({ state: 'active', delivery_path: DELIVERY });
+    expect(after.find((x: { id: string }) => x.id === manual.id)).toMatchObject({ state: 'expiring', rotated_at: null });
+    expect(await works(manual.token)).toBe(true);
+    t.clock.now += 61 * 60_000;
+    expect(await works(first.token)).toBe(false);
+    expect(await works(now?.token as string)).toBe(true);
+    expect(await router.rotateDue()).toEqual([]);
+    const event = t.audit.find((e) => e.action === 'token.auto_rotate');
+    expect(event).toMatchObject({ actor: null, token: { id: first.id, name: 'billing' }, details: { delivery_path: DELIVERY, grace_seconds: 3600 } });
+    const everything = JSON.stringify(t.audit) + t.logs.join('\n');
+    expect(everything).not.toContain(now?.token);
+    expect(everything).not.toContain(first.token);
+  });
+
+  test('a failed delivery leaves the token unchanged and is retried on the next pass', async () => {
+    const first = (await create({ name: 'billing', expires_in: '30d', delivery_path: DELIVERY })).body;
+    t.clock.now += 21 * DAY;
+    failDelivery = 1;
+    expect(await router.rotateDue()).toEqual([]);
+    expect(t.logs.some((l) => l.includes(`token ${first.id} not rotated, will retry`))).toBe(true);
+    expect((await delivered())?.token).toBe(first.token);
+    expect((await t.store.get(first.id))?.rotatedAt).toBeNull();
+    expect(await router.rotateDue()).toEqual([first.id]);
+    expect(await works((await delivered())?.token as string)).toBe(true);
+  });
+
+  test('a manual rotation of a delivered token is delivered too', async () => {
+    const first = (await create({ name: 'billing', expires_in: '30d', delivery_path: DELIVERY })).body;
+    const res = await request(t.app).post(`${t.base}/tokens/${first.id}/rotate`).set(bearer(t.adminToken)).send({ grace: 60 });
+    expect(res.status).toBe(201);
+    expect((await delivered())?.token).toBe(res.body.token);
+  });
+
+  test('two instances rotating at once end with a delivered token that works (repaired on the next pass if they raced)', async () => {
+    const first = (await create({ name: 'billing', expires_in: '30d', delivery_path: DELIVERY })).body;
+    t.clock.now += 21 * DAY;
+    const other = new TokenStore({ provider: t.provider, bcryptCost: 4, now: () => t.clock.now });
+    const second = tokenAdminRouter({ tokens: other, autoRotate: { provider: t.provider }, now: () => t.clock.now, logger: { info: () => {}, warn: (m) => t.logs.push(m) } });
+    const [a, b] = await Promise.all([router.rotateDue(), second.rotateDue()]);
+    expect([...a, ...b]).toContain(first.id);
+    await Promise.all([router.rotateDue(), second.rotateDue()]);
+    await router.rotateDue();
+    second.close();
+    const token = (await delivered())?.token as string;
+    expect(await works(token)).toBe(true);
+    expect(await other.verify(token)).not.toBeNull();
+    expect(await router.rotateDue()).toEqual([]);
+  });
+
+  test('a delivery secret that is missing or stale (e.g. a crash after creating) is repaired', async () => {
+    const { record } = await t.store.create({ name: 'crashed', expiresIn: '30d', deliveryPath: DELIVERY });
+    expect(await delivered()).toBeUndefined();
+    expect(await router.rotateDue()).toEqual([record.id]);
+    expect(t.logs.some((l) => l.includes(`delivery secret of token ${record.id} is out of date`))).toBe(true);
+    const token = (await delivered())?.token as string;
+    expect(await works(token)).toBe(true);
+    expect(await router.rotateDue()).toEqual([]);
+  });
+
+  test('options are checked', () => {
+    expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: undefined as unknown as SecretProvider } })).toThrow(/autoRotate.provider/);
+    expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: t.provider, interval: 5 } })).toThrow(/at least 1000 ms/);
+  });
+});
