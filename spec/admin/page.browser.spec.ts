@@ -11,7 +11,8 @@ import { describeWith } from '../support/components';
 import { launch, listen, openPage, type Problems } from './browser';
 import { type AdminApp, makeAdminApp } from './helpers';
 
-const DOCS = resolve(__dirname, '..', '..', 'docs');
+// Screenshots go to docs/ only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
+const DOCS = resolve(__dirname, '..', '..', process.env.UPDATE_SCREENSHOTS === '1' ? 'docs' : '.cache/docs');
 
 describeWith('chromium', 'token admin page (Chromium)', () => {
   let dir: string;
