@@ -41,10 +41,14 @@ export class SecretsSessionStore extends Store {
   private readonly source: SecretProvider;
   private readonly sweeper: Sweeper | undefined;
   /**
-   * Ids destroyed in this process in the last 5 minutes: a slow request that finishes after a
-   * logout must not write the session back (last-write-wins would undo the logout).
+   * A slow request that loaded a session before a logout must not write it back when it finishes
+   * (last-write-wins would undo the logout). Each get and destroy of an id takes a tick of this
+   * counter; a set is skipped when the id was destroyed (in the last 5 minutes) after this
+   * process last loaded it. Bounded LRUs: only recent ids are remembered.
    */
-  private readonly destroyed = new LRUCache<string, true>({ max: 10_000, ttl: 5 * 60_000 });
+  private ticks = 0;
+  private readonly loadedAt = new LRUCache<string, number>({ max: 10_000 });
+  private readonly destroyedAt = new LRUCache<string, number>({ max: 10_000, ttl: 5 * 60_000 });
 
   constructor(options: SecretsSessionStoreOptions) {
     super();
@@ -88,6 +92,7 @@ export class SecretsSessionStore extends Store {
   override get(sid: string, callback?: StoreCallback<SessionData | null>): Promise<SessionData | null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
+      this.loadedAt.set(sid, ++this.ticks);
       const record = await this.read(this.provider, this.key(sid));
       if (!record || !isLive(record, Date.now())) return null;
       return this.serializer.parse(record.session);
@@ -100,7 +105,7 @@ export class SecretsSessionStore extends Store {
   override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) throw new InvalidPathError('session id is not a valid path segment (check `genid`)');
-      if (this.destroyed.has(sid)) return null;
+      if (this.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) {
@@ -157,7 +162,7 @@ export class SecretsSessionStore extends Store {
   override destroy(sid: string, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
-      this.destroyed.set(sid, true);
+      this.destroyedAt.set(sid, ++this.ticks);
       await this.provider.delete(this.key(sid));
       return null;
     }, callback);
@@ -236,6 +241,13 @@ export class SecretsSessionStore extends Store {
       await this.sweeper?.stop();
       return null;
     }, callback);
+  }
+
+  /** Whether this process last loaded `sid` before it was destroyed (a stale save in flight). */
+  private loadedBeforeDestroy(sid: string): boolean {
+    const destroyed = this.destroyedAt.get(sid);
+    const loaded = this.loadedAt.get(sid);
+    return destroyed !== undefined && loaded !== undefined && loaded < destroyed;
   }
 
   private key(sid: string): string {
