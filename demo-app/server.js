@@ -76,7 +76,9 @@ async function main() {
     req.session.regenerate((err) => {
       if (err) return next(err);
       req.session.user = user.username;
-      res.redirect(303, '/');
+      // Save before redirecting: express-session's own save at response end can lose the race
+      // with the browser's next request, and its failure could not become an error page.
+      req.session.save((saveErr) => (saveErr ? next(saveErr) : res.redirect(303, '/')));
     });
   });
   app.post('/logout', (req, res, next) => req.session.destroy((err) => (err ? next(err) : res.redirect(303, '/'))));
