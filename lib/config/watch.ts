@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { SecretProvider } from '../providers/types';
 import { isPlainObject, type ResolveOptions, resolveSecretRefs } from './refs';
+import { laterUnref } from '../timers';
 
 /** Structural equality over plain objects, arrays and primitives; anything else by identity. */
 function sameValue(a: unknown, b: unknown): boolean {
@@ -85,8 +86,7 @@ class Watcher<T> implements SecretRefWatcher<T> {
   private schedule(): void {
     const interval = this.opts.refreshInterval ?? 0;
     if (this.closed || interval <= 0) return;
-    this.timer = setTimeout(() => void this.tick(), interval);
-    this.timer.unref();
+    this.timer = laterUnref(() => void this.tick(), interval);
   }
 
   private async tick(): Promise<void> {

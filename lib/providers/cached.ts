@@ -38,6 +38,24 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
     cache.delete(path);
     inflight.delete(path);
   };
+  // The newest write (put or delete) started on each path; entries live only while writes run.
+  // Only the newest write may fill the cache, so writes that finish out of order (a slow set and
+  // a quick touch) never leave the older value cached.
+  let writes = 0;
+  const newestWrite = new Map<string, number>();
+  async function write<T>(path: string, run: () => Promise<T>, fill: (result: T) => void): Promise<T> {
+    const id = ++writes;
+    newestWrite.set(path, id);
+    forget(path);
+    try {
+      const result = await run();
+      forget(path);
+      if (newestWrite.get(path) === id) fill(result);
+      return result;
+    } finally {
+      if (newestWrite.get(path) === id) newestWrite.delete(path);
+    }
+  }
   const copy = (entry: SecretEntry | null): SecretEntry | null =>
     entry && { data: structuredClone(entry.data), version: entry.version };
 
@@ -68,18 +86,17 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
       return copy(await (inflight.get(path) ?? load(path)));
     },
 
-    async put(path, data, opts) {
-      forget(path);
-      const result = await provider.put(path, data, opts);
-      forget(path);
-      cache.set(path, { data: structuredClone(data), version: result.version });
-      return result;
+    put(path, data, opts) {
+      const stored = structuredClone(data);
+      return write(
+        path,
+        () => provider.put(path, data, opts),
+        (result) => cache.set(path, { data: stored, version: result.version }),
+      );
     },
 
-    async delete(path) {
-      forget(path);
-      await provider.delete(path);
-      forget(path);
+    delete(path) {
+      return write(path, () => provider.delete(path), () => undefined);
     },
 
     list: (prefix) => provider.list(prefix),

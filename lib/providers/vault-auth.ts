@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { ConfigError } from '../errors';
 import type { VaultHttp } from './vault-http';
+import { laterUnref } from '../timers';
 
 export type VaultAuth =
   | { method: 'token'; token?: string }
@@ -23,6 +24,7 @@ interface AuthResponse {
  */
 export class VaultAuthenticator {
   private ready?: Promise<void>;
+  private relogin?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private closed = false;
 
@@ -43,11 +45,18 @@ export class VaultAuthenticator {
     return this.ready;
   }
 
-  /** Drops the current token and logs in again (after a 403 on a login-based method). */
-  async reauthenticate(): Promise<boolean> {
+  /**
+   * Logs in again after `failedToken` got a 403 (login-based methods only). Concurrent callers
+   * share one login, and a caller whose token was already replaced just retries with the new one,
+   * so an expired token under load costs one login, not one per request.
+   */
+  async reauthenticate(failedToken: string): Promise<boolean> {
     if (this.auth.method === 'token') return false;
-    this.ready = undefined;
-    await this.ensure();
+    if (this.http.token !== failedToken) return true;
+    this.relogin ??= this.login().finally(() => {
+      this.relogin = undefined;
+    });
+    await this.relogin;
     return true;
   }
 
@@ -62,8 +71,9 @@ export class VaultAuthenticator {
     await this.login();
   }
 
+  // The current (maybe expired) token stays in place while logging in: login paths ignore it, and
+  // requests in flight meanwhile keep a token instead of going out with none.
   private async login(): Promise<void> {
-    this.http.token = '';
     const { path, body } = await this.loginRequest();
     const response = await this.http.request<AuthResponse>('POST', path, {
       body,
@@ -110,8 +120,7 @@ export class VaultAuthenticator {
     if (this.closed || ttlSeconds <= 0) return;
     const canRelogin = this.auth.method !== 'token';
     if (!renewable && !canRelogin) return;
-    this.timer = setTimeout(() => void this.refresh(renewable).catch(() => undefined), ttlSeconds * 1000 * RENEW_AT);
-    this.timer.unref();
+    this.timer = laterUnref(() => void this.refresh(renewable).catch(() => undefined), ttlSeconds * 1000 * RENEW_AT);
   }
 
   private async refresh(renewable: boolean): Promise<void> {
@@ -133,7 +142,7 @@ export class VaultAuthenticator {
         // fall through to a fresh login where the method allows one
       }
     }
-    if (this.auth.method !== 'token') await this.reauthenticate();
+    if (this.auth.method !== 'token') await this.reauthenticate(this.http.token);
   }
 
   close(): void {

@@ -95,6 +95,9 @@ export class VaultHttp {
       : new http.Agent({ keepAlive: true });
     this.client = createVaultClient({
       'request-promise': createTransport(this.agent, opts.timeoutMs),
+      // node-vault's default `debug` prints every URL and JSON body when DEBUG=node-vault is set:
+      // session data, token records, AppRole secret ids. Never.
+      debug: () => undefined,
       endpoint: opts.address,
       namespace: opts.namespace,
       // node-vault falls back to VAULT_TOKEN; the auth layer sets the token explicitly.

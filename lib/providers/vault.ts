@@ -78,10 +78,11 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
   /** Authenticated call; a 403 on a login-based method triggers one fresh login and one retry. */
   async function call<T>(method: HttpMethod, path: string, o: RequestOptions): Promise<T | null> {
     await auth.ensure();
+    const token = http.token;
     try {
       return await http.request<T>(method, path, o);
     } catch (err) {
-      if (err instanceof PermissionDeniedError && (await auth.reauthenticate())) return http.request<T>(method, path, o);
+      if (err instanceof PermissionDeniedError && (await auth.reauthenticate(token))) return http.request<T>(method, path, o);
       throw err;
     }
   }

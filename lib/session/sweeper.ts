@@ -1,4 +1,5 @@
 import type { SweepResult } from './types';
+import { laterUnref } from '../timers';
 
 /** Default seconds between sweeps (connect-pg-simple prunes every 15 minutes too). */
 export const DEFAULT_CLEANUP_INTERVAL_SECONDS = 900;
@@ -33,7 +34,7 @@ export class Sweeper {
   }
 
   private schedule(): void {
-    this.timer = setTimeout(() => {
+    this.timer = laterUnref(() => {
       this.timer = undefined;
       this.running = this.sweep()
         .then(
@@ -45,7 +46,6 @@ export class Sweeper {
           if (!this.stopped) this.schedule();
         });
     }, jittered(this.intervalMs));
-    this.timer.unref();
   }
 
   async stop(): Promise<void> {

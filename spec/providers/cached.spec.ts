@@ -101,4 +101,34 @@ describe('cached(provider)', () => {
     expect(() => cached(createMemoryProvider(), { ttl: 0 })).toThrow(/ttl/);
     expect(() => cached(createMemoryProvider(), { max: 1.5 })).toThrow(/max/);
   });
+
+  test('writes answered out of order never leave the older value cached', async () => {
+    const inner = createMemoryProvider();
+    const answers: (() => void)[] = [];
+    const slow: SecretProvider = {
+      ...inner,
+      kind: 'memory',
+      get: inner.get,
+      delete: inner.delete,
+      list: inner.list,
+      close: inner.close,
+      // each put is applied at once, but its answer waits until the test releases it
+      put: async (path, data, opts) => {
+        const result = await inner.put(path, data, opts);
+        await new Promise<void>((release) => answers.push(release));
+        return result;
+      },
+    };
+    const cache = cached(slow, { ttl: 60_000 });
+    const first = cache.put('a', { n: 1 });
+    await new Promise((r) => setImmediate(r));
+    const second = cache.put('a', { n: 2 }); // applied last: the backend holds n=2
+    await new Promise((r) => setImmediate(r));
+    answers[1]();
+    await second;
+    answers[0](); // the older write's answer arrives last
+    await first;
+    expect((await inner.get('a'))?.data).toEqual({ n: 2 });
+    expect((await cache.get('a'))?.data).toEqual({ n: 2 });
+  });
 });

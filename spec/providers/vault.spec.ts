@@ -116,6 +116,21 @@ describeWith('openbao', 'vault provider against OpenBao', () => {
     expect(reads).toBeGreaterThan(20);
   });
 
+  test('AppRole: a revoked token under concurrent load costs one login, not one per request', async () => {
+    const prefix = uniquePrefix('storm');
+    await writePolicy(address, root, prefix, `path "secret/data/${prefix}/*" { capabilities = ["create", "read", "update"] }`);
+    const creds = await enableAppRole(address, root, { policies: [prefix], mountPath: uniquePrefix('ar') });
+    const provider = make({ auth: { method: 'approle', roleId: creds.role_id, secretId: creds.secret_id, mountPath: creds.mount_path } });
+    await provider.put(`${prefix}/k`, { v: 1 });
+    const revoked = await baoRequest(address, root, 'PUT', `sys/leases/revoke-prefix/auth/${creds.mount_path}/login`);
+    expect(revoked.status).toBe(204);
+    const before = provider.requestCount;
+    const results = await Promise.all(Array.from({ length: 20 }, () => provider.get(`${prefix}/k`)));
+    expect(results.every((r) => r?.data.v === 1)).toBe(true);
+    // 20 refused reads + 1 login + 20 retried reads (one login per failed request would be 60)
+    expect(provider.requestCount - before).toBe(41);
+  });
+
   test('a renewable token with a short TTL is renewed before it expires', async () => {
     const prefix = uniquePrefix('renew');
     await writePolicy(address, root, prefix, `path "secret/data/${prefix}/*" { capabilities = ["create", "read", "update"] }`);
