@@ -1,11 +1,12 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type SessionData, Store } from 'express-session';
 import { LRUCache } from 'lru-cache';
-import { ConfigError, ConflictError, InvalidPathError } from '../errors';
+import { BackendError, ConfigError, ConflictError, InvalidPathError } from '../errors';
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
 import type { SecretProvider } from '../providers/types';
 import { settle } from './callback';
+import { SID_DIGEST_LENGTH, sidDigest } from './key';
 import { forEachBounded } from './pool';
 import { fromData, isLive, type SessionRecord, toData } from './record';
 import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
@@ -18,11 +19,16 @@ const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
 
 type Cookie = { originalMaxAge?: number | null };
 
+const misplaced = (key: string) =>
+  new BackendError(`"${key}" is not a session record: its sid is missing or is not the id this key is for. Delete it.`);
+
 /**
- * express-session store keeping each session as one secret, `<path>/<prefix><sid>` =
- * `{ session: <serialized>, expires_at: <ms> }`, in any SecretProvider. A drop-in for
- * connect-redis v9: same option names, defaults and semantics. Every method takes an optional
- * callback (called exactly once) and returns a promise.
+ * express-session store keeping each session as one secret, `<path>/<prefix><sidDigest(sid)>` =
+ * `{ session: <serialized>, expires_at: <ms>, sid }`, in any SecretProvider. The key holds only a
+ * SHA-256 of the id (keys show up in Vault request URLs, audit logs and file names; the id is a
+ * bearer credential); the id itself is in the record. A drop-in for connect-redis v9: same option
+ * names, defaults and semantics. Every method takes an optional callback (called exactly once) and
+ * returns a promise.
  */
 export class SecretsSessionStore extends Store {
   readonly prefix: string;
@@ -57,6 +63,9 @@ export class SecretsSessionStore extends Store {
     this.prefix = options.prefix == null ? 'sess:' : options.prefix;
     if (typeof this.prefix !== 'string' || !PREFIX.test(this.prefix)) {
       throw new ConfigError('session store: prefix may only contain [A-Za-z0-9._:@+=-]; put folders in `path`');
+    }
+    if (!isValidSegment(this.prefix + 'x'.repeat(SID_DIGEST_LENGTH))) {
+      throw new ConfigError(`session store: prefix is too long (a key is the prefix and ${SID_DIGEST_LENGTH} characters, one path segment)`);
     }
     this.path = options.path ?? 'sessions';
     try {
@@ -93,7 +102,7 @@ export class SecretsSessionStore extends Store {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
       this.loadedAt.set(sid, ++this.ticks);
-      const record = await this.read(this.provider, this.key(sid));
+      const record = await this.readSession(sid);
       if (!record || !isLive(record, Date.now())) return null;
       return this.serializer.parse(record.session);
     }, callback);
@@ -109,11 +118,11 @@ export class SecretsSessionStore extends Store {
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) {
-        await this.provider.delete(this.key(sid));
+        await this.provider.delete(this.keyOf(sid));
         return null;
       }
       const text = await this.serializer.stringify(session);
-      await this.provider.put(this.key(sid), toData(text, this.disableTTL ? null : expiresAt), { maxVersions: 1 });
+      await this.provider.put(this.keyOf(sid), toData(text, this.disableTTL ? null : expiresAt, sid), { maxVersions: 1 });
       return null;
     }, callback);
   }
@@ -129,10 +138,10 @@ export class SecretsSessionStore extends Store {
   override touch(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (this.disableTouch || this.disableTTL || !this.isSid(sid)) return null;
-      const key = this.key(sid);
+      const key = this.keyOf(sid);
       const entry = await this.provider.get(key);
       if (!entry) return null;
-      const record = fromData(key, entry.data);
+      const record = this.check(key, sid, fromData(key, entry.data));
       const now = Date.now();
       if (!isLive(record, now)) return null;
       const expiresAt = expiryOf(session, this.ttl, now);
@@ -148,7 +157,7 @@ export class SecretsSessionStore extends Store {
       if (cookie) stored.cookie = cookie as SessionData['cookie'];
       const text = await this.serializer.stringify(stored);
       try {
-        await this.provider.put(key, toData(text, expiresAt), { maxVersions: 1, cas: entry.version });
+        await this.provider.put(key, toData(text, expiresAt, sid), { maxVersions: 1, cas: entry.version });
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
       }
@@ -163,7 +172,7 @@ export class SecretsSessionStore extends Store {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
       this.destroyedAt.set(sid, ++this.ticks);
-      await this.provider.delete(this.key(sid));
+      await this.provider.delete(this.keyOf(sid));
       return null;
     }, callback);
   }
@@ -184,7 +193,7 @@ export class SecretsSessionStore extends Store {
     }, callback);
   }
 
-  /** Ids of the live sessions (without the prefix). Reads each record to leave out expired ones. */
+  /** Ids of the live sessions, taken from the records (keys hold only a hash). Reads each record to leave out expired ones. */
   ids(): Promise<string[]>;
   ids(callback: StoreCallback<string[]>): Promise<undefined>;
   ids(callback?: StoreCallback<string[]>): Promise<string[] | undefined> {
@@ -203,8 +212,8 @@ export class SecretsSessionStore extends Store {
   override clear(callback: StoreCallback<null>): Promise<undefined>;
   override clear(callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      const ids = await this.listIds();
-      await forEachBounded(ids, SCAN_CONCURRENCY, (id) => this.provider.delete(this.key(id)));
+      const keys = await this.listKeys();
+      await forEachBounded(keys, SCAN_CONCURRENCY, (key) => this.provider.delete(key));
       return null;
     }, callback);
   }
@@ -214,14 +223,13 @@ export class SecretsSessionStore extends Store {
    * at most 8 calls are in flight and the event loop gets a turn every few ms.
    */
   async sweep(): Promise<SweepResult> {
-    const ids = await this.listIds();
+    const keys = await this.listKeys();
     await yieldToEventLoop(); // the listing was one synchronous chunk; do not add the first slice to it
     let deleted = 0;
     await forEachBounded(
-      ids,
+      keys,
       SCAN_CONCURRENCY,
-      async (id) => {
-        const key = this.key(id);
+      async (key) => {
         const record = await this.read(this.source, key).catch(() => null); // a malformed record is left for a human
         if (record && !isLive(record, Date.now())) {
           await this.provider.delete(key);
@@ -230,7 +238,7 @@ export class SecretsSessionStore extends Store {
       },
       () => this.sweeper?.isStopped === true,
     );
-    return { scanned: ids.length, deleted };
+    return { scanned: keys.length, deleted };
   }
 
   /** Stops the sweeper (waiting for a running sweep). The provider is yours: it is not closed. */
@@ -250,8 +258,12 @@ export class SecretsSessionStore extends Store {
     return destroyed !== undefined && loaded !== undefined && loaded < destroyed;
   }
 
-  private key(sid: string): string {
-    return `${this.path}/${this.prefix}${sid}`;
+  /**
+   * The key session `sid` is stored under: `<path>/<prefix><base64url(SHA-256(sid))>`. The same on
+   * every instance; it never contains the id itself.
+   */
+  keyOf(sid: string): string {
+    return `${this.path}/${this.prefix}${sidDigest(sid)}`;
   }
 
   private isSid(sid: unknown): sid is string {
@@ -264,26 +276,43 @@ export class SecretsSessionStore extends Store {
     return entry ? fromData(key, entry.data) : null;
   }
 
-  /** Ids of this store's keys under `path` (folders and other prefixes left out). */
-  private async listIds(): Promise<string[]> {
-    const names = await this.provider.list(this.path);
-    const ids = names.filter((n) => !n.endsWith('/') && n.startsWith(this.prefix)).map((n) => n.slice(this.prefix.length));
-    return ids.filter((id) => this.isSid(id));
+  /** The record of session `sid`, or null when absent. */
+  private async readSession(sid: string): Promise<SessionRecord | null> {
+    const key = this.keyOf(sid);
+    const record = await this.read(this.provider, key);
+    return record && this.check(key, sid, record);
   }
 
-  /** id -> record of every live session, in listing order. */
+  /** A record found under a session's key must name that session (else it was copied or edited). */
+  private check(key: string, sid: string, record: SessionRecord): SessionRecord {
+    if (record.sid !== sid) throw misplaced(key);
+    return record;
+  }
+
+  /** This store's keys under `path` (folders and other prefixes left out), old-layout ones included. */
+  private async listKeys(): Promise<string[]> {
+    const names = await this.provider.list(this.path);
+    const ours = names.filter((n) => !n.endsWith('/') && n.length > this.prefix.length && n.startsWith(this.prefix) && isValidSegment(n));
+    return ours.map((n) => `${this.path}/${n}`);
+  }
+
+  /**
+   * id -> record of every live session, in listing order. Records without a `sid` (written before
+   * keys were hashed, unreachable now) are left out; the sweeper deletes them once expired.
+   */
   private async liveRecords(): Promise<Map<string, SessionRecord>> {
-    const ids = await this.listIds();
-    const records: (SessionRecord | null)[] = new Array(ids.length).fill(null);
+    const keys = await this.listKeys();
+    const records: (SessionRecord | null)[] = new Array(keys.length).fill(null);
     const now = Date.now();
-    await forEachBounded(ids, SCAN_CONCURRENCY, async (id, i) => {
-      const record = await this.read(this.provider, this.key(id));
-      if (record && isLive(record, now)) records[i] = record;
+    await forEachBounded(keys, SCAN_CONCURRENCY, async (key, i) => {
+      const record = await this.read(this.provider, key);
+      if (!record || record.sid === undefined) return;
+      if (this.keyOf(record.sid) !== key) throw misplaced(key);
+      if (isLive(record, now)) records[i] = record;
     });
     const live = new Map<string, SessionRecord>();
-    ids.forEach((id, i) => {
-      const record = records[i];
-      if (record) live.set(id, record);
+    records.forEach((record) => {
+      if (record?.sid !== undefined) live.set(record.sid, record);
     });
     return live;
   }

@@ -21,8 +21,9 @@ export interface SecretsSessionStoreOptions {
   /** Folder under which sessions are stored, `/`-separated segments. Default "sessions". */
   path?: string;
   /**
-   * Prepended to each session id to form its key (`<path>/<prefix><sid>`). Default "sess:"; "" is
-   * kept. Characters of [A-Za-z0-9._:@+=-] only (use `path` for folders).
+   * Prepended to the hash of each session id to form its key, `<path>/<prefix><base64url(SHA-256(sid))>`
+   * (the id itself is never in a key). Default "sess:"; "" is kept. Characters of [A-Za-z0-9._:@+=-]
+   * only (use `path` for folders), at most 157 of them.
    */
   prefix?: string;
   /**

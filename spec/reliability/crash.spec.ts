@@ -133,7 +133,8 @@ describe('file provider: writer killed with SIGKILL at random points, 20 times',
     const temps = files.filter((f) => f.endsWith('.esa-tmp'));
     // Nothing but secret files and the writer's temp files, and nothing outside the base folder.
     expect((await fs.readdir(dir)).filter((f) => f !== 'build')).toEqual(['secrets']);
-    for (const f of files) expect(f).toMatch(/^(sessions\/sess:[A-Za-z0-9-]+|tokens\/[A-Za-z0-9]{12})\.json(\.[0-9a-f]{12}\.esa-tmp)?$/);
+    // A session file is named by the base64url SHA-256 of its id (43 characters), never by the id.
+    for (const f of files) expect(f).toMatch(/^(sessions\/sess:[A-Za-z0-9_-]{43}|tokens\/[A-Za-z0-9]{12})\.json(\.[0-9a-f]{12}\.esa-tmp)?$/);
 
     const provider = createFileProvider({ basePath: base });
     const store = new SecretsSessionStore({ provider, cleanupInterval: false });

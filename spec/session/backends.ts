@@ -110,7 +110,7 @@ export function providerBackend<P extends SecretProvider>(
     bare: (opts) => track(new SecretsSessionStore({ ...opts, provider })),
     async remainingMs(store, sid) {
       const s = store as unknown as SecretsSessionStore;
-      const entry = await provider.get(`${s.path}/${s.prefix}${sid}`);
+      const entry = await provider.get(s.keyOf(sid));
       if (!entry) return null;
       const at = entry.data.expires_at;
       return at === null ? Number.POSITIVE_INFINITY : (at as number) - Date.now();

@@ -8,6 +8,7 @@ import { BackendUnavailableError, ConfigError, InvalidPathError } from '../../li
 import { createFileProvider } from '../../lib/providers/file';
 import { createMemoryProvider } from '../../lib/providers/memory';
 import type { PutOptions, SecretProvider } from '../../lib/providers/types';
+import { sidDigest } from '../../lib/session/key';
 import { SecretsSessionStore } from '../../lib/session/store';
 import { roundTrip, sess, sleep } from './behaviour';
 
@@ -58,15 +59,28 @@ describe('SecretsSessionStore: options', () => {
     expect(() => make(provider, { cleanupInterval: -5 })).toThrow(/cleanupInterval/);
   });
 
-  test('defaults for the extra options: path "sessions", touchAfter 0, records at <path>/<prefix><sid>', async () => {
+  test('defaults for the extra options: path "sessions", touchAfter 0, records at <path>/<prefix><base64url(sha256(sid))>', async () => {
     const provider = createMemoryProvider();
     const store = make(provider);
     expect(store.path).toBe('sessions');
     expect(store.touchAfter).toBe(0);
     await store.set('abc', sess(60_000, { v: 1 }));
-    const entry = await provider.get('sessions/sess:abc');
-    expect(entry?.data).toEqual({ session: expect.any(String), expires_at: expect.any(Number) });
+    // SHA-256("abc") is the FIPS 180-2 test vector ba7816bf...f20015ad.
+    const digest = Buffer.from('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'hex').toString('base64url');
+    expect(sidDigest('abc')).toBe(digest);
+    expect(digest).toHaveLength(43);
+    expect(store.keyOf('abc')).toBe(`sessions/sess:${digest}`);
+    expect(await provider.list('sessions')).toEqual([`sess:${digest}`]);
+    const entry = await provider.get(`sessions/sess:${digest}`);
+    expect(entry?.data).toEqual({ session: expect.any(String), expires_at: expect.any(Number), sid: 'abc' });
     expect(JSON.parse(entry?.data.session as string)).toMatchObject({ v: 1 });
+    expect(await store.ids()).toEqual(['abc']);
+  });
+
+  test('a prefix too long to leave room for the 43-character hash in one segment is refused', () => {
+    const provider = createMemoryProvider();
+    expect(() => make(provider, { prefix: 'p'.repeat(158) })).toThrow(/prefix is too long/);
+    expect(make(provider, { prefix: 'p'.repeat(157) }).prefix).toHaveLength(157);
   });
 
   test('cookie.expires may be a Date, an ISO string or null', async () => {
@@ -74,11 +88,11 @@ describe('SecretsSessionStore: options', () => {
     const at = Date.now() + 30_000;
     for (const expires of [new Date(at), new Date(at).toISOString()]) {
       await store.set('s', { cookie: { expires, originalMaxAge: 30_000 } } as unknown as SessionData);
-      const rec = await store.provider.get('sessions/sess:s');
+      const rec = await store.provider.get(store.keyOf('s'));
       expect(rec?.data.expires_at).toBe(at);
     }
     await store.set('s', { cookie: { expires: null, originalMaxAge: null } } as unknown as SessionData);
-    const rec = await store.provider.get('sessions/sess:s');
+    const rec = await store.provider.get(store.keyOf('s'));
     expect((rec?.data.expires_at as number) - Date.now()).toBeGreaterThan(86_399_000);
   });
 });
@@ -142,9 +156,39 @@ describe('SecretsSessionStore: callbacks and errors', () => {
   test('a malformed record is an error naming the path, not a session and not a miss', async () => {
     const provider = createMemoryProvider();
     const store = make(provider);
-    await provider.put('sessions/sess:bad', { something: 'else' });
-    await expect(store.get('bad')).rejects.toThrow(/sessions\/sess:bad.*not a session record/);
+    const key = store.keyOf('bad');
+    await provider.put(key, { something: 'else' });
+    await expect(store.get('bad')).rejects.toThrow(new RegExp(`"${key}" is not a session record`));
     await expect(store.all()).rejects.toThrow(/not a session record/);
+  });
+
+  test('a record whose sid is not the id its key is for is an error too (copied or edited), for get, touch and all', async () => {
+    const provider = createMemoryProvider();
+    const store = make(provider);
+    await store.set('victim', sess(60_000, { user: 'ada' }));
+    const { data } = (await provider.get(store.keyOf('victim'))) as { data: Record<string, unknown> };
+    await provider.put(store.keyOf('attacker'), data); // claims sid "victim" under another id's key
+    await expect(store.get('attacker')).rejects.toThrow(/not a session record/);
+    await expect(store.touch('attacker', sess(600_000))).rejects.toThrow(/not a session record/);
+    await expect(store.all()).rejects.toThrow(/not a session record/);
+    await provider.put(store.keyOf('attacker'), { session: data.session, expires_at: data.expires_at }); // no sid at all
+    await expect(store.get('attacker')).rejects.toThrow(/not a session record/);
+  });
+
+  test('records of the old layout (raw sid in the key, no sid inside) are unreachable: never a session, left out of ids, swept once expired, cleared', async () => {
+    const provider = createMemoryProvider();
+    const store = make(provider);
+    const old = (expiresAt: number) => ({ session: JSON.stringify(sess(60_000, { user: 'old' })), expires_at: expiresAt });
+    await provider.put('sessions/sess:old-live', old(Date.now() + 60_000));
+    await provider.put('sessions/sess:old-expired', old(Date.now() - 1));
+    await store.set('new', sess(60_000));
+    expect(await store.get('old-live')).toBeNull();
+    expect(await store.ids()).toEqual(['new']);
+    expect(await store.length()).toBe(1);
+    expect(await store.sweep()).toEqual({ scanned: 3, deleted: 1 });
+    expect((await provider.list('sessions')).sort()).toEqual(['sess:old-live', `sess:${sidDigest('new')}`].sort());
+    await store.clear();
+    expect(await provider.list('sessions')).toEqual([]);
   });
 
   test('set with a hostile sid fails with InvalidPathError and writes nothing anywhere', async () => {

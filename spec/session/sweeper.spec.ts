@@ -7,25 +7,32 @@ import { performance } from 'node:perf_hooks';
 import { createFileProvider } from '../../lib/providers/file';
 import { createMemoryProvider } from '../../lib/providers/memory';
 import type { SecretProvider } from '../../lib/providers/types';
+import { sidDigest } from '../../lib/session/key';
 import { SecretsSessionStore } from '../../lib/session/store';
 import { jittered } from '../../lib/session/sweeper';
 import { sess, sleep } from './behaviour';
 
-const record = (expiresAt: number | null) => ({ session: JSON.stringify(sess(60_000)), expires_at: expiresAt });
+const record = (expiresAt: number | null, sid?: string) => ({ session: JSON.stringify(sess(60_000)), expires_at: expiresAt, ...(sid === undefined ? {} : { sid }) });
+/** The name a session is stored under (default path and prefix). */
+const name = (sid: string) => `sess:${sidDigest(sid)}`;
+const key = (sid: string) => `sessions/${name(sid)}`;
+/** Puts session `sid` the way the store writes it. */
+const put = (provider: SecretProvider, sid: string, expiresAt: number | null) => provider.put(key(sid), record(expiresAt, sid));
 
 describe('sweep()', () => {
   test('deletes expired sessions only: live ones, other prefixes and no-expiry (disableTTL) ones stay', async () => {
     const provider = createMemoryProvider();
     const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
     const past = Date.now() - 1;
-    await provider.put('sessions/sess:old1', record(past));
-    await provider.put('sessions/sess:old2', record(past - 10_000));
-    await provider.put('sessions/sess:live', record(Date.now() + 60_000));
-    await provider.put('sessions/sess:forever', record(null));
+    await put(provider, 'old1', past);
+    await put(provider, 'old2', past - 10_000);
+    await put(provider, 'live', Date.now() + 60_000);
+    await put(provider, 'forever', null);
+    await provider.put('sessions/sess:old-layout', record(past)); // written before keys were hashed
     await provider.put('sessions/other:old', record(past));
     await provider.put('sessions/sess:sub/old', record(past));
-    expect(await store.sweep()).toEqual({ scanned: 3 + 1, deleted: 2 });
-    expect((await provider.list('sessions')).sort()).toEqual(['other:old', 'sess:forever', 'sess:live', 'sess:sub/']);
+    expect(await store.sweep()).toEqual({ scanned: 3 + 1 + 1, deleted: 3 });
+    expect((await provider.list('sessions')).sort()).toEqual(['other:old', name('forever'), name('live'), 'sess:sub/'].sort());
   });
 
   test('keeps at most 8 provider calls in flight', async () => {
@@ -42,7 +49,7 @@ describe('sweep()', () => {
         return inner.get(path);
       },
     };
-    for (let i = 0; i < 100; i++) await inner.put(`sessions/sess:s${i}`, record(Date.now() - 1));
+    for (let i = 0; i < 100; i++) await put(inner, `s${i}`, Date.now() - 1);
     const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
     expect(await store.sweep()).toEqual({ scanned: 100, deleted: 100 });
     expect(peak).toBe(8);
@@ -79,12 +86,12 @@ describe('background sweeper', () => {
     await store.set('short', sess(10));
     await store.set('long', sess(60_000));
     await sleep(200);
-    expect(await provider.get('sessions/sess:short')).toBeNull();
-    expect(await provider.get('sessions/sess:long')).not.toBeNull();
+    expect(await provider.get(key('short'))).toBeNull();
+    expect(await provider.get(key('long'))).not.toBeNull();
     await store.close();
     await store.set('after-close', sess(10));
     await sleep(150);
-    expect(await provider.get('sessions/sess:after-close')).not.toBeNull();
+    expect(await provider.get(key('after-close'))).not.toBeNull();
   });
 
   test('a failing sweep is reported as "sweepError" and the sweeper keeps going', async () => {
@@ -104,7 +111,7 @@ describe('background sweeper', () => {
     await sleep(250);
     await store.close();
     expect(errors).toHaveLength(1);
-    expect(await inner.get('sessions/sess:short')).toBeNull();
+    expect(await inner.get(key('short'))).toBeNull();
   });
 });
 
@@ -140,7 +147,7 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
     const now = Date.now();
     const ids = Array.from({ length: 10_000 }, (_, i) => i);
     for (let i = 0; i < ids.length; i += 200) {
-      await Promise.all(ids.slice(i, i + 200).map((n) => provider.put(`sessions/sess:s${n}`, record(n % 2 ? now - 1 : now + 600_000))));
+      await Promise.all(ids.slice(i, i + 200).map((n) => put(provider, `s${n}`, n % 2 ? now - 1 : now + 600_000)));
     }
   };
 
