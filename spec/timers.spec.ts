@@ -16,7 +16,10 @@ describe('long timer delays', () => {
   test('a 60-day session cleanupInterval does not sweep in a loop', async () => {
     const inner = createMemoryProvider();
     let lists = 0;
-    const provider: SecretProvider = { ...inner, kind: 'memory', list: (p) => (lists++, inner.list(p)), get: inner.get, put: inner.put, delete: inner.delete, close: inner.close };
+    const provider: SecretProvider = { ...inner, kind: 'memory', list: (p) => {
+        lists++;
+        return inner.list(p);
+      }, get: inner.get, put: inner.put, delete: inner.delete, close: inner.close };
     const store = new SecretsSessionStore({ provider, cleanupInterval: 60 * 86_400 });
     await new Promise((r) => setTimeout(r, 50));
     await store.close();
