@@ -69,6 +69,10 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
   let baseReady: Promise<void> | undefined;
 
   function locate(segments: string[]): string {
+    // File names carry meaning here: `x.json` stores secret `x`, `*.esa-tmp` is a write in progress.
+    if (segments.some((segment) => segment.endsWith(SUFFIX) || segment.endsWith(TEMP_SUFFIX))) {
+      throw new InvalidPathError(`the file provider keeps names ending in "${SUFFIX}" or "${TEMP_SUFFIX}" for itself`);
+    }
     const file = nodePath.join(base, ...segments);
     // Defence in depth: segments are already validated, but never leave the base folder.
     if (file !== base && !file.startsWith(base + nodePath.sep)) throw new InvalidPathError('path escapes the base folder');
@@ -189,7 +193,10 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       const segments = parsePath(path);
       await withLock(path, async () => {
         versions.delete(path);
-        await fs.rm(locate(segments) + SUFFIX, { force: true });
+        const file = locate(segments);
+        await fs.rm(file + SUFFIX, { force: true });
+        // A plain-text secret (a mounted file) is a secret too: delete means gone.
+        if ((await fs.stat(file).catch(() => null))?.isFile()) await fs.rm(file, { force: true });
       });
     },
 

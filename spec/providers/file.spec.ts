@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackendError, ConfigError, ConflictError, createFileProvider, DecryptionError } from '../../lib';
+import { BackendError, ConfigError, ConflictError, createFileProvider, DecryptionError, InvalidPathError } from '../../lib';
 
 describe('file provider specifics', () => {
   let dir: string;
@@ -63,6 +63,17 @@ describe('file provider specifics', () => {
     const provider = createFileProvider({ basePath: dir });
     expect(await provider.get('mounted/db-password')).toEqual({ data: { value: 's3cr3t' } });
     expect(await provider.list('mounted')).toEqual(['db-password']);
+  });
+
+  test('names the provider uses for itself are refused; delete removes a plain-text secret too', async () => {
+    const provider = createFileProvider({ basePath: dir });
+    await provider.put('a/b', { secret: 'x' });
+    await expect(provider.get('a/b.json')).rejects.toBeInstanceOf(InvalidPathError);
+    await expect(provider.put('a/c.esa-tmp', { v: 1 })).rejects.toBeInstanceOf(InvalidPathError);
+    await mkdir(join(dir, 'mounted'));
+    await writeFile(join(dir, 'mounted', 'token'), 'plain\n');
+    await provider.delete('mounted/token');
+    expect(await provider.get('mounted/token')).toBeNull();
   });
 
   test('left-over temp files from a crash are invisible to list and get', async () => {
