@@ -131,7 +131,7 @@ const SecretsSchema = z.strictObject({
 const CacheSchema = z.strictObject({
   enabled: z.boolean().default(false),
   ttl: positiveDuration().default(5),
-  max: z.number().int().positive().default(1000),
+  max: z.number().int().positive().default(10_000),
 });
 
 const SessionSecretsSchema = z.strictObject({

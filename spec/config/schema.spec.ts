@@ -36,7 +36,7 @@ describe('config schema', () => {
     });
     expect(config.authentication.session.storage).toEqual({
       type: 'secrets',
-      secrets: { provider: 'vault', path: 'sessions', prefix: 'sess:', ttl: 86_400, cache: { enabled: false, ttl: 5, max: 1000 } },
+      secrets: { provider: 'vault', path: 'sessions', prefix: 'sess:', ttl: 86_400, cache: { enabled: false, ttl: 5, max: 10_000 } },
     });
     expect(config.authentication.methods.token.storage.secrets).toEqual({
       provider: 'file',
