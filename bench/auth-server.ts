@@ -11,6 +11,9 @@ export interface AuthServerReady {
   port: number;
   staticToken: string;
   storedToken: string;
+  /** Tokens of stores with the verify cache off: bcrypt on every request, at cost 10 and 12. */
+  uncached10Token: string;
+  uncached12Token: string;
 }
 
 async function main(): Promise<void> {
@@ -21,6 +24,13 @@ async function main(): Promise<void> {
   });
   const { token: storedToken } = await store.create({ name: 'bench-stored', scopes: ['read'] });
   const auth = bearerAuth({ tokens: store, scopes: ['read'], rateLimit: process.env.BENCH_NO_LIMIT ? false : undefined });
+  // The verification cache turned off: what every request would cost without it.
+  const uncached = async (bcryptCost: number) => {
+    const tokens = new TokenStore({ provider: createMemoryProvider(), bcryptCost, verifyCacheTtl: 0 });
+    const { token } = await tokens.create({ name: `bench-uncached-${bcryptCost}`, scopes: ['read'] });
+    return { token, auth: bearerAuth({ tokens, scopes: ['read'], rateLimit: false }) };
+  };
+  const [u10, u12] = [await uncached(10), await uncached(12)];
   const app = express();
   app.set('etag', false);
   app.set('x-powered-by', false);
@@ -36,9 +46,11 @@ async function main(): Promise<void> {
   }, ok);
   app.get('/static', auth, ok);
   app.get('/stored', auth, ok);
+  app.get('/uncached10', u10.auth, ok);
+  app.get('/uncached12', u12.auth, ok);
   const server = app.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as { port: number };
-    process.send?.({ port, staticToken, storedToken } satisfies AuthServerReady);
+    process.send?.({ port, staticToken, storedToken, uncached10Token: u10.token, uncached12Token: u12.token } satisfies AuthServerReady);
   });
   // CPU time the server has used, asked for around each load run: µs of CPU per request is far less
   // disturbed by other load on the machine than requests/s.

@@ -1,7 +1,8 @@
 // `npm run bench:auth`: what bearer-token auth costs an Express app. Prints requests/s for no auth,
-// a static token and a stored token (warm: verified once, then served from the in-process verify
-// cache), with ratios to no auth, and the first-use cost of a stored token (one backend read plus
-// one bcrypt compare at the default cost 10).
+// a static token, a stored token (warm: verified once, then served from the in-process verify
+// cache) and a stored token with the verify cache off (bcrypt on every request, cost 10 and 12),
+// with ratios to no auth, and the first-use cost of a stored token (one backend read plus one
+// bcrypt compare at the default cost 10).
 import { type ChildProcess, fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,8 @@ async function httpRows(): Promise<{ label: string; rps: number; p99: number; cp
     { label: 'floor: sets req.auth', url: `${base}/floor`, token: null },
     { label: 'static token', url: `${base}/static`, token: ready.staticToken },
     { label: 'stored token (warm)', url: `${base}/stored`, token: ready.storedToken },
+    { label: 'no verify cache, bcrypt 10', url: `${base}/uncached10`, token: ready.uncached10Token },
+    { label: 'no verify cache, bcrypt 12', url: `${base}/uncached12`, token: ready.uncached12Token },
   ];
   try {
     for (const s of scenarios) await load(child, s.url, s.token, 1); // warm-up: JIT, and the verify cache
@@ -116,10 +119,10 @@ async function main(): Promise<void> {
   const baseline = rows[0].rps;
   const pad = (s: string, n: number) => s.padEnd(n);
   const baseCpu = rows[0].cpuPerReq;
-  console.log(`${pad('scenario', 22)}${pad('req/s', 9)}${pad('vs no auth', 12)}${pad('p99 ms', 8)}${pad('server CPU µs/req', 19)}capacity vs no auth`);
+  console.log(`${pad('scenario', 28)}${pad('req/s', 9)}${pad('vs no auth', 12)}${pad('p99 ms', 8)}${pad('server CPU µs/req', 19)}capacity vs no auth`);
   for (const r of rows) {
     console.log(
-      `${pad(r.label, 22)}${pad(r.rps.toFixed(0), 9)}${pad((r.rps / baseline).toFixed(3), 12)}${pad(String(r.p99), 8)}` +
+      `${pad(r.label, 28)}${pad(r.rps.toFixed(0), 9)}${pad((r.rps / baseline).toFixed(3), 12)}${pad(String(r.p99), 8)}` +
         `${pad(r.cpuPerReq.toFixed(1), 19)}${(baseCpu / r.cpuPerReq).toFixed(3)}`,
     );
   }
