@@ -15,8 +15,8 @@ export {
 } from './errors';
 export type { AuthConfig, AuthConfigInput } from './config/schema';
 export { loadConfig, parseConfig } from './config/load';
-export { createProvidersFromConfig } from './config/providers';
-export { hasSecretRefs, resolveSecretRefs } from './config/refs';
+export { type CreateProvidersOptions, createProvidersFromConfig } from './config/providers';
+export { hasSecretRefs, type ResolveOptions, resolveSecretRefs } from './config/refs';
 export { type SecretRefWatcher, type WatchOptions, watchSecretRefs } from './config/watch';
 export { type AuthFromConfigOptions, type ConfiguredAuth, createAuthFromConfig } from './setup';
 export { type CachedProvider, type CacheOptions, cached } from './providers/cached';
@@ -38,7 +38,7 @@ export { generateToken, parseToken, type ParsedToken } from './tokens/format';
 export { hashToken, sha256Hash, verifyTokenHash } from './tokens/hash';
 export { type BearerAuthOptions, type BearerRateLimit, bearerAuth } from './tokens/middleware';
 export type { CreateTokenInput } from './tokens/record';
-export { TokenStore } from './tokens/store';
+export { type RotateOptions, TokenStore } from './tokens/store';
 export type {
   AuthInfo,
   IssuedToken,
