@@ -1,7 +1,10 @@
+import { ConfigError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import type { TokenInfo } from '../tokens/types';
 import type { Auditor } from './audit';
+import { ApiError } from './errors';
 import type { AdminLogger, TokenAdminBackend } from './types';
+import { isUnderPrefix } from './validate';
 import { rotationDue } from './view';
 
 /** A token's delivery path, when it has one (stored tokens created with `delivery_path`). */
@@ -18,14 +21,63 @@ export interface DeliveredToken {
 
 const issuedAt = (info: { rotatedAt: string | null; createdAt: string | null }): string | null => info.rotatedAt ?? info.createdAt;
 
+/** Where delivered tokens may be written: the provider and the folder (`autoRotate.pathPrefix`) they must lie under. */
+export interface DeliveryTarget {
+  provider: SecretProvider;
+  /** Normalised folder, e.g. "token-delivery". */
+  prefix: string;
+}
+
+/** A delivery the router will not make: the path is outside the delivery folder, or holds another secret. 409. */
+export class DeliveryRefusedError extends ApiError {
+  constructor(message: string) {
+    super(409, 'delivery_refused', message);
+    this.name = 'DeliveryRefusedError';
+  }
+}
+
+const DELIVERED_KEYS: readonly string[] = ['token', 'token_id', 'expires_at', 'issued_at'];
+
+/** Whether `data` is a delivery secret of token `id` (what `deliverToken` writes; compared without the plaintext). */
+function isDeliveryOf(data: Record<string, unknown>, id: string): boolean {
+  return data.token_id === id && typeof data.token === 'string' && Object.keys(data).every((k) => DELIVERED_KEYS.includes(k));
+}
+
 /**
- * Writes a token to its delivery secret, with check-and-set on the version read first, so two
- * instances delivering at once cannot both succeed (the loser fails before its token record changes).
+ * Writes a token to its delivery secret. The path must lie under the delivery folder, and the
+ * secret there must be absent or an earlier delivery of the same token: anything else (another
+ * token's record or delivery, an app secret) is refused with DeliveryRefusedError and left as it
+ * was. The write is check-and-set on the version read first (0, "only if absent", when there was
+ * none), so two instances delivering at once cannot both succeed (the loser fails before its
+ * token record changes).
  */
-export async function deliverToken(provider: SecretProvider, path: string, token: string, info: TokenInfo): Promise<void> {
+export async function deliverToken(target: DeliveryTarget, path: string, token: string, info: TokenInfo): Promise<void> {
+  const { provider, prefix } = target;
+  if (!isUnderPrefix(path, prefix)) {
+    throw new DeliveryRefusedError(
+      `Token ${info.id} has the delivery path "${path}", outside "${prefix}/" (autoRotate.pathPrefix); nothing was written. ` +
+        'Revoke it and create a token with a delivery path under that folder.',
+    );
+  }
   const current = await provider.get(path);
+  if (current && !isDeliveryOf(current.data, info.id)) {
+    throw new DeliveryRefusedError(
+      `The delivery path "${path}" already holds a secret that is not a delivered copy of token ${info.id}; nothing was written. ` +
+        'Choose another delivery path, or delete that secret first if it is no longer needed.',
+    );
+  }
   const data: DeliveredToken = { token, token_id: info.id, expires_at: info.expiresAt, issued_at: issuedAt(info) };
-  await provider.put(path, { ...data }, current?.version === undefined ? {} : { cas: current.version });
+  if (current) {
+    await provider.put(path, { ...data }, current.version === undefined ? {} : { cas: current.version });
+    return;
+  }
+  try {
+    await provider.put(path, { ...data }, { cas: 0 });
+  } catch (err) {
+    // A KV v1 mount has no check-and-set (ConfigError before any write): write as before.
+    if (!(err instanceof ConfigError)) throw err;
+    await provider.put(path, { ...data });
+  }
 }
 
 /** Whether the delivery secret holds the token the record currently accepts (compares ids and issue times, no plaintext). */
@@ -48,7 +100,7 @@ export class AutoRotator {
   constructor(
     private readonly opts: {
       tokens: TokenAdminBackend;
-      provider: SecretProvider;
+      target: DeliveryTarget;
       graceSeconds: number;
       intervalMs: number;
       logger: AdminLogger;
@@ -93,7 +145,7 @@ export class AutoRotator {
       if (info.source !== 'store' || !path || due === null || !info.expiresAt) continue;
       if (now() >= Date.parse(info.expiresAt)) continue; // expired: rotating would revive it
       try {
-        if (now() < due && (await isDelivered(this.opts.provider, path, info))) continue;
+        if (now() < due && (await isDelivered(this.opts.target.provider, path, info))) continue;
         if (now() < due) logger.warn(`express-secrets-auth auto-rotate: delivery secret of token ${info.id} is out of date; rotating to repair it`);
         await this.rotate(info, path);
         rotated.push(info.id);
@@ -108,11 +160,11 @@ export class AutoRotator {
   private async rotate(info: TokenInfo, path: string): Promise<void> {
     const start = Date.parse(issuedAt(info) as string);
     const lifetimeSeconds = Math.max(60, Math.round((Date.parse(info.expiresAt as string) - start) / 1000));
-    const { provider, graceSeconds } = this.opts;
+    const { target, graceSeconds } = this.opts;
     const issued = await this.opts.tokens.rotate(info.id, {
       grace: graceSeconds > 0 ? graceSeconds : null,
       expiresIn: lifetimeSeconds,
-      deliver: (token: string, next: TokenInfo) => deliverToken(provider, path, token, next),
+      deliver: (token: string, next: TokenInfo) => deliverToken(target, path, token, next),
     });
     await this.opts.audit('token.auto_rotate', null, issued.record, {
       delivery_path: path,

@@ -1,9 +1,10 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseDuration } from '../config/duration';
 import { ConfigError } from '../errors';
+import { parsePath } from '../providers/paths';
 import { bearerAuth } from '../tokens/middleware';
 import { createAuditor } from './audit';
-import { AutoRotator, deliverToken } from './auto-rotate';
+import { AutoRotator, type DeliveryTarget, deliverToken } from './auto-rotate';
 import { ApiError, errorHandler, sendError } from './errors';
 import { addTokenRoutes, type RouteContext } from './routes';
 import type { TokenAdminRouter, TokenAdminRouterOptions } from './types';
@@ -21,6 +22,20 @@ function durationOption(value: number | string | null | undefined, name: string,
     // reported below
   }
   throw new ConfigError(`tokenAdminRouter: ${name} must be a positive number of seconds or a duration like "90d"`);
+}
+
+/** `autoRotate.pathPrefix`, normalised ("token-delivery" by default). */
+function deliveryPrefix(value: unknown): string {
+  if (value === undefined) return 'token-delivery';
+  try {
+    if (typeof value === 'string') {
+      const segments = parsePath(value.endsWith('/') ? value.slice(0, -1) : value);
+      if (segments.length > 0) return segments.join('/');
+    }
+  } catch {
+    // reported below
+  }
+  throw new ConfigError('tokenAdminRouter: autoRotate.pathPrefix must be a secret folder like "token-delivery" ("/"-separated segments of [A-Za-z0-9._:@+=-])');
 }
 
 /** Refuses cross-site requests (CSRF with cookie sessions) and POSTs that are not JSON. */
@@ -67,6 +82,7 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
       maxGrace: durationOption(opts.maxGrace, 'maxGrace', 7 * 86_400) as number,
       allowedScopes: opts.allowedScopes ? [...opts.allowedScopes] : null,
       autoRotate: Boolean(opts.autoRotate),
+      deliveryPrefix: opts.autoRotate ? deliveryPrefix(opts.autoRotate.pathPrefix) : null,
     },
     audit: createAuditor({ onAudit: opts.onAudit, logger, now, createdBy }),
   };
@@ -76,16 +92,14 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
   if (auto && auto.interval !== undefined && !(Number.isFinite(auto.interval) && auto.interval >= 1000)) {
     throw new ConfigError('tokenAdminRouter: autoRotate.interval must be at least 1000 ms');
   }
-  if (auto) {
-    const provider = auto.provider;
-    ctx.deliver = (path, token, info) => deliverToken(provider, path, token, info);
-  }
-  const rotator = auto
+  const target: DeliveryTarget | null = auto ? { provider: auto.provider, prefix: ctx.limits.deliveryPrefix as string } : null;
+  if (target) ctx.deliver = (path, token, info) => deliverToken(target, path, token, info);
+  const rotator = target
     ? new AutoRotator({
         tokens: opts.tokens,
-        provider: auto.provider,
-        graceSeconds: durationOption(auto.grace, 'autoRotate.grace', 3600) as number,
-        intervalMs: auto.interval ?? 60_000,
+        target,
+        graceSeconds: durationOption(auto?.grace, 'autoRotate.grace', 3600) as number,
+        intervalMs: auto?.interval ?? 60_000,
         logger,
         now,
         audit: ctx.audit,

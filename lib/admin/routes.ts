@@ -42,12 +42,12 @@ export function addTokenRoutes(router: Router, ctx: RouteContext): void {
   router.get(
     '/me',
     wrap(async (req, res) => {
-      const { maxTtl, maxGrace, allowedScopes, autoRotate } = ctx.limits;
+      const { maxTtl, maxGrace, allowedScopes, autoRotate, deliveryPrefix } = ctx.limits;
       res.json({
         name: ctx.createdBy(req),
         token_id: req.auth?.tokenId ?? null,
         scopes: req.auth?.scopes ?? null,
-        limits: { max_ttl: maxTtl, allow_no_expiry: maxTtl === null, max_grace: maxGrace, allowed_scopes: allowedScopes, auto_rotate: autoRotate },
+        limits: { max_ttl: maxTtl, allow_no_expiry: maxTtl === null, max_grace: maxGrace, allowed_scopes: allowedScopes, auto_rotate: autoRotate, delivery_prefix: deliveryPrefix },
       });
     }),
   );

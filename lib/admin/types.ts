@@ -34,6 +34,12 @@ export interface AuditEvent {
 export interface AutoRotateOptions {
   /** Provider the new plaintext is written to, at the token's `delivery_path`. Required. */
   provider: SecretProvider;
+  /**
+   * Folder of `provider` that delivery paths must lie under: a token's `delivery_path` is a full
+   * secret path starting with `<pathPrefix>/`, and nothing outside it is ever written. Give the
+   * app's credentials write access to this folder only. Default "token-delivery".
+   */
+  pathPrefix?: string;
   /** How long the replaced secret keeps working, seconds or a duration. Default "1h". */
   grace?: number | string;
   /** How often (ms) tokens are checked. Default 60000. */

@@ -38,7 +38,9 @@ export function addUiRoutes(router: Router, mode: 'token' | 'guard'): void {
 
   router.get('/ui', (req: Request, res: Response) => {
     uiHeaders(res, 'text/html; charset=utf-8');
-    res.status(200).send(index.replaceAll('%BASE%', escapeHtml(req.baseUrl)).replace('%MODE%', mode));
+    // Replacer functions: a string replacement would expand `$&`, `` $` ``, `$'` found in the mount path.
+    const base = escapeHtml(req.baseUrl);
+    res.status(200).send(index.replaceAll('%BASE%', () => base).replace('%MODE%', () => mode));
   });
   router.get('/ui/:file', (req: Request, res: Response, next) => {
     const body = files.get(String(req.params.file));

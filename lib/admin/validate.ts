@@ -16,6 +16,8 @@ export interface Limits {
   maxGrace: number;
   allowedScopes: string[] | null;
   autoRotate: boolean;
+  /** Folder every `delivery_path` must lie under (`autoRotate.pathPrefix`), normalised; null when autoRotate is off. */
+  deliveryPrefix: string | null;
 }
 
 /** A valid `POST /tokens` body. `expiresIn` is seconds, null for none, undefined for the store's default. */
@@ -34,6 +36,15 @@ export interface RotateRequest {
 }
 
 const bad = (message: string) => new ApiError(400, 'invalid_request', message);
+
+/**
+ * Whether the secret path `path` lies strictly inside the folder `prefix` (both normalised, e.g.
+ * "token-delivery/billing/api-token" is under "token-delivery"; "token-delivery" and
+ * "token-deliveryX/a" are not).
+ */
+export function isUnderPrefix(path: string, prefix: string): boolean {
+  return prefix !== '' && path.startsWith(`${prefix}/`) && path.length > prefix.length + 1;
+}
 
 function asObject(body: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (body === undefined || body === null) return {};
@@ -99,6 +110,10 @@ export function parseCreate(body: unknown, limits: Limits): CreateRequest {
       deliveryPath = parsePath(b.delivery_path).join('/');
     } catch {
       throw bad('delivery_path must be "/"-separated segments of [A-Za-z0-9._:@+=-].');
+    }
+    const prefix = limits.deliveryPrefix ?? '';
+    if (!isUnderPrefix(deliveryPath, prefix)) {
+      throw bad(`delivery_path must lie under "${prefix}/" (autoRotate.pathPrefix), e.g. "${prefix}/billing/api-token".`);
     }
   }
   const ttl = expiresIn(b.expires_in, limits);

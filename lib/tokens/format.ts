@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { ConfigError } from '../errors';
+import { TokenError } from './errors';
 
 /**
  * Token format: `<prefix>_<id>_<secret><checksum>`, e.g. `esa_0AbC...` (GitHub-style).
@@ -74,10 +76,13 @@ export function generateId(): string {
   return randomBase62(ID_LENGTH);
 }
 
-/** Builds a token for `id` with a fresh 256-bit secret. */
+/**
+ * Builds a token for `id` with a fresh 256-bit secret.
+ * @throws ConfigError for an invalid prefix; TokenError INVALID_TOKEN_INPUT for an invalid id.
+ */
 export function generateToken(prefix: string, id: string = generateId()): { token: string; id: string } {
-  if (!isValidPrefix(prefix)) throw new RangeError('token prefix must be 1-16 letters or digits, starting with a letter');
-  if (id.length !== ID_LENGTH || !BASE62.test(id)) throw new RangeError(`token id must be ${ID_LENGTH} base62 characters`);
+  if (!isValidPrefix(prefix)) throw new ConfigError('token prefix must be 1-16 letters or digits, starting with a letter');
+  if (!isTokenId(id)) throw new TokenError('INVALID_TOKEN_INPUT', `token id must be ${ID_LENGTH} base62 characters`);
   const secret = toBase62(BigInt(`0x${randomBytes(SECRET_BYTES).toString('hex')}`), SECRET_LENGTH);
   const body = `${prefix}_${id}_${secret}`;
   return { token: body + checksum(body), id };

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcrypt';
+import { ConfigError } from '../errors';
 import type { ConcurrencyLimit } from './limit';
 
 /**
@@ -47,7 +48,7 @@ export function sha256Hash(token: string): string {
  */
 export async function hashToken(token: string, cost = 10, limit?: ConcurrencyLimit): Promise<string> {
   if (!Number.isInteger(cost) || cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
-    throw new RangeError(`bcrypt cost must be an integer from ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}`);
+    throw new ConfigError(`hashToken: bcrypt cost must be an integer from ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}`);
   }
   const run = () => bcrypt.hash(bcryptInput(token), cost);
   return `bcrypt:${await (limit ? limit.run(run) : run())}`;
@@ -55,7 +56,8 @@ export async function hashToken(token: string, cost = 10, limit?: ConcurrencyLim
 
 /**
  * Whether `token` matches `stored` (`bcrypt:` or `sha256:`). An unknown or malformed hash never
- * matches. bcrypt comparisons run behind `limit` when given.
+ * matches. bcrypt comparisons run behind `limit` when given, bounded: when its queue is full this
+ * rejects with LimitBusyError instead of waiting (verification is what untrusted requests cause).
  */
 export async function verifyTokenHash(token: string, stored: string, limit?: ConcurrencyLimit): Promise<boolean> {
   if (!isSupportedHash(stored)) return false;
@@ -63,5 +65,5 @@ export async function verifyTokenHash(token: string, stored: string, limit?: Con
     return timingSafeEqual(Buffer.from(stored.slice(7), 'hex'), sha256(token));
   }
   const run = () => bcrypt.compare(bcryptInput(token), stored.slice(7));
-  return limit ? limit.run(run) : run();
+  return limit ? limit.run(run, { bounded: true }) : run();
 }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConfigError, SecretsAuthError } from '../errors';
+import { LimitBusyError } from './limit';
 import { type BearerRateLimit, FailureLimiter } from './rate-limit';
 import type { AuthInfo, TokenLogger, TokenVerifier } from './types';
 
@@ -73,8 +74,8 @@ function describe(err: unknown): string {
  * RFC 6750 bearer-token middleware. On success sets `req.auth = { tokenId, name, scopes, source }`.
  * Refusals are JSON `{ error: { code, message } }`: no credentials 401 (challenge without an error
  * code), malformed 400 `invalid_request`, bad/expired/revoked 401 `invalid_token`, missing scope 403
- * `insufficient_scope`, too many failures 429 (Retry-After), backend down 503
- * `temporarily_unavailable` (fail closed).
+ * `insufficient_scope`, too many failures (or attempts in flight) 429 (Retry-After), backend down
+ * or overloaded 503 `temporarily_unavailable` (fail closed).
  */
 export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
   if (!opts || typeof opts.tokens?.verify !== 'function') throw new ConfigError('bearerAuth: `tokens` (a TokenStore) is required');
@@ -86,14 +87,14 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
   const limiter = opts.rateLimit === false ? null : new FailureLimiter(opts.rateLimit ?? {});
   const scopeParam = required.length ? `, scope=${quote(required.join(' '))}` : '';
 
-  function refuse(req: Request, res: Response, status: number, code: string, message: string, challenge?: string): void {
+  function refuse(req: Request, res: Response, status: number, code: string, message: string, challenge?: string, retryAfter = 5): void {
     if (limiter && (status === 400 || (status === 401 && code === 'invalid_token'))) {
       limiter.fail(limiter.key(req)).catch((err: unknown) => {
         (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth rate-limit store failed: ${describe(err)}`);
       });
     }
     if (challenge !== undefined) res.setHeader('WWW-Authenticate', challenge);
-    if (status === 503) res.setHeader('Retry-After', '5');
+    if (status === 503) res.setHeader('Retry-After', String(retryAfter));
     res.setHeader('Cache-Control', 'no-store');
     res.status(status).json({ error: { code, message } });
   }
@@ -127,6 +128,12 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
       next();
     };
     const unavailable = (err: unknown): void => {
+      if (err instanceof LimitBusyError) {
+        // Overload (bcrypt queue full), not a fault: one short line, and a short Retry-After.
+        logger.warn('express-secrets-auth: bearerAuth is overloaded (bcrypt queue full), answering 503');
+        refuse(req, res, 503, 'temporarily_unavailable', 'Authentication is temporarily overloaded; retry shortly.', undefined, 1);
+        return;
+      }
       (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth could not verify a token, answering 503: ${describe(err)}`);
       refuse(req, res, 503, 'temporarily_unavailable', 'Authentication is temporarily unavailable; retry shortly.');
     };
@@ -137,16 +144,43 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
       unavailable(err);
       return;
     }
-    if (quick !== undefined) decide(quick);
-    else opts.tokens.verify(got.token).then(decide, unavailable);
+    if (quick !== undefined) {
+      decide(quick);
+      return;
+    }
+    if (!limiter) {
+      opts.tokens.verify(got.token).then(decide, unavailable);
+      return;
+    }
+    // A slow verification (backend read, bcrypt) counts against the client's limit while it runs.
+    const key = limiter.key(req);
+    const wait = limiter.begin(key);
+    if (wait > 0) {
+      tooMany(res, wait);
+      return;
+    }
+    const settle =
+      <T>(then: (value: T) => void) =>
+      (value: T): void => {
+        try {
+          then(value); // a failure is counted here, before the slot is given back
+        } finally {
+          limiter.end(key);
+        }
+      };
+    opts.tokens.verify(got.token).then(settle(decide), settle(unavailable));
+  }
+
+  function tooMany(res: Response, wait: number): void {
+    res.setHeader('Retry-After', String(wait));
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(429).json({ error: { code: 'too_many_requests', message: `Too many failed authentication attempts; retry in ${wait} s.` } });
   }
 
   if (!limiter) return authenticate;
   return (req, res, next) => {
     const wait = limiter.anyBlocked ? limiter.retryAfter(limiter.key(req)) : 0;
     if (wait === 0) return authenticate(req, res, next);
-    res.setHeader('Retry-After', String(wait));
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(429).json({ error: { code: 'too_many_requests', message: `Too many failed authentication attempts; retry in ${wait} s.` } });
+    tooMany(res, wait);
   };
 }

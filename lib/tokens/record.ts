@@ -47,6 +47,9 @@ export function checkCreateInput(input: CreateTokenInput): { name: string; descr
   return { name: name.trim(), description, scopes: [...new Set(scopes)], createdBy, deliveryPath };
 }
 
+/** Longest lifetime or grace accepted: 100 years, in seconds. */
+export const MAX_DURATION_SECONDS = 100 * 365.25 * 86_400;
+
 /** Parses a lifetime option into ms: undefined stays undefined, null means none. */
 export function durationMs(value: number | string | null | undefined, field: string): number | null | undefined {
   if (value === undefined || value === null) return value;
@@ -57,6 +60,8 @@ export function durationMs(value: number | string | null | undefined, field: str
     throw invalid(`${field} must be a number of seconds or a duration like "30d"`);
   }
   if (seconds <= 0) throw invalid(`${field} must be greater than zero`);
+  // Beyond this, expiry times stop being valid dates; "no expiry" is null, not a huge number.
+  if (seconds > MAX_DURATION_SECONDS) throw invalid(`${field} must be at most 100 years (use null for no expiry)`);
   return Math.round(seconds * 1000);
 }
 

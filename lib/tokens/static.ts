@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ConfigError } from '../errors';
+import type { SecretRefWatcher } from '../config/watch';
+import { BackendUnavailableError, ConfigError, SecretReferenceError } from '../errors';
 import { isValidSegment } from '../providers/paths';
 import { isSupportedHash } from './hash';
-import type { AuthInfo, StaticTokenConfig, StaticTokensInput, TokenInfo } from './types';
+import type { AuthInfo, StaticTokenConfig, StaticTokensInput, TokenInfo, TokenLogger } from './types';
 
 /** Shortest plaintext static credential accepted (16 characters, like a 64-bit+ random secret). */
 export const MIN_STATIC_CREDENTIAL_LENGTH = 16;
@@ -119,4 +120,45 @@ export function indexStaticTokens(input: StaticTokensInput | null | undefined, h
 /** SHA-256 hex of a presented token, to look up `sha256:` static hashes. */
 export function sha256Hex(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * Whether a watcher's refresh failure means a referenced secret, key or provider is definitely
+ * gone (a SecretReferenceError not caused by an unreachable backend), as opposed to the backend
+ * being down for a while, when the last good value is kept.
+ */
+function isDefinitelyGone(err: unknown): err is SecretReferenceError {
+  return err instanceof SecretReferenceError && !(err.cause instanceof BackendUnavailableError);
+}
+
+/**
+ * Follows a `watchSecretRefs` watcher of static tokens: `apply` gets each new value. The watcher
+ * keeps its last good value on any failed refresh; when the failure says a referenced secret or
+ * key is gone (not merely unreachable), `apply([])` disables every static token (fail closed) until
+ * a later refresh emits a value again. Logs name references, never values. Returns "stop following".
+ */
+export function followStaticTokens(watcher: SecretRefWatcher<StaticTokensInput>, apply: (next: StaticTokensInput) => void, logger: TokenLogger): () => void {
+  let dropped = false;
+  const onChange = (next: StaticTokensInput) => {
+    try {
+      apply(next);
+    } catch (err) {
+      logger.warn(`express-secrets-auth: static tokens not replaced, keeping the previous ones: ${(err as Error).message}`);
+      return;
+    }
+    if (dropped) logger.warn('express-secrets-auth: the static tokens\' secret references resolve again; static tokens restored');
+    dropped = false;
+  };
+  const onError = (err: Error) => {
+    if (!isDefinitelyGone(err)) return;
+    if (!dropped) logger.warn(`express-secrets-auth: static tokens disabled until their secret references resolve again. ${err.message}`);
+    dropped = true;
+    apply([]);
+  };
+  watcher.on('change', onChange);
+  watcher.on('error', onError);
+  return () => {
+    watcher.off('change', onChange);
+    watcher.off('error', onError);
+  };
 }

@@ -10,7 +10,7 @@ import { hashToken, MAX_BCRYPT_COST, MIN_BCRYPT_COST, verifyTokenHash } from './
 import { LastUsedWriter } from './last-used';
 import { ConcurrencyLimit } from './limit';
 import { type CreateTokenInput, checkCreateInput, durationMs, epoch, iso, parseRecord, toInfo } from './record';
-import { indexStaticTokens, type StaticIndex, sha256Hex } from './static';
+import { followStaticTokens, indexStaticTokens, type StaticIndex, sha256Hex } from './static';
 import type { AuthInfo, IssuedToken, StaticTokensInput, TokenInfo, TokenRecord, TokenStoreOptions, TokenVerifier } from './types';
 import { VerifyCache } from './verify-cache';
 
@@ -79,23 +79,14 @@ export class TokenStore implements TokenVerifier {
     this.now = opts.now ?? Date.now;
     this.acceptImported = opts.acceptImported ?? false;
     this.cache = new VerifyCache({ ttlMs: opts.verifyCacheTtl ?? 60_000, max: opts.verifyCacheMax ?? 10_000 });
-    this.limit = new ConcurrencyLimit(opts.bcryptConcurrency ?? 2);
+    this.limit = new ConcurrencyLimit(opts.bcryptConcurrency ?? 2, opts.bcryptMaxQueue ?? 64);
     const logger = opts.logger ?? console;
     const intervalMs = opts.lastUsedInterval ?? 300_000;
+    if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new ConfigError('TokenStore: lastUsedInterval must be a non-negative number of ms');
     this.lastUsed = new LastUsedWriter({ provider: this.provider, pathOf: (id) => this.recordPath(id), intervalMs, logger, now: this.now });
     const input = opts.staticTokens;
     this.statics = this.index(isWatcher(input) ? input.current : input);
-    if (isWatcher(input)) {
-      const onChange = (next: StaticTokensInput) => {
-        try {
-          this.setStaticTokens(next);
-        } catch (err) {
-          logger.warn(`express-secrets-auth: static tokens not replaced, keeping the previous ones: ${(err as Error).message}`);
-        }
-      };
-      input.on('change', onChange);
-      this.unwatch = () => input.off('change', onChange);
-    }
+    if (isWatcher(input)) this.unwatch = followStaticTokens(input, (next) => this.setStaticTokens(next), logger);
   }
 
   /** Replaces the static tokens (e.g. after a secret reference changed); old ones stop at once. */

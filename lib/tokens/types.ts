@@ -126,6 +126,12 @@ export interface TokenStoreOptions {
   verifyCacheMax?: number;
   /** bcrypt operations run at once (they use libuv's thread pool). Default 2. */
   bcryptConcurrency?: number;
+  /**
+   * Most verifications waiting for a bcrypt slot. Beyond it `verify` rejects with LimitBusyError
+   * at once (bearerAuth answers 503 `temporarily_unavailable`) instead of queueing without bound.
+   * Creating and rotating tokens always wait. Default 64.
+   */
+  bcryptMaxQueue?: number;
   /** Minimum ms between `last_used_at` writes per token per process. Default 300000 (5 min). */
   lastUsedInterval?: number;
   /** Where background failures are reported. Default `console`. */

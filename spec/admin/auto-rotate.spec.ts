@@ -3,6 +3,7 @@
 // without a delivery path are never rotated silently: they show as "expiring".
 import request from 'supertest';
 import { tokenAdminRouter } from '../../lib/admin/router';
+import { ConfigError } from '../../lib/errors';
 import type { TokenAdminRouter } from '../../lib/admin/types';
 import { createMemoryProvider } from '../../lib/providers/memory';
 import type { SecretProvider } from '../../lib/providers/types';
@@ -10,7 +11,7 @@ import { TokenStore } from '../../lib/tokens/store';
 import { type AdminApp, bearer, makeAdminApp } from './helpers';
 
 const DAY = 86_400_000;
-const DELIVERY = 'apps/billing/api-token';
+const DELIVERY = 'token-delivery/billing/api-token';
 
 describe('tokenAdminRouter autoRotate', () => {
   let t: AdminApp;
@@ -23,7 +24,7 @@ describe('tokenAdminRouter autoRotate', () => {
     const provider: SecretProvider = {
       kind: 'test',
       get: (p) => real.get(p),
-      put: (p, d, o) => (p.startsWith('apps/') && failDelivery-- > 0 ? Promise.reject(new Error('delivery refused (test)')) : real.put(p, d, o)),
+      put: (p, d, o) => (p.startsWith('token-delivery/') && failDelivery-- > 0 ? Promise.reject(new Error('delivery refused (test)')) : real.put(p, d, o)),
       delete: (p) => real.delete(p),
       list: (p) => real.list(p),
       close: () => real.close(),
@@ -140,5 +141,78 @@ describe('tokenAdminRouter autoRotate', () => {
   test('options are checked', () => {
     expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: undefined as unknown as SecretProvider } })).toThrow(/autoRotate.provider/);
     expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: t.provider, interval: 5 } })).toThrow(/at least 1000 ms/);
+    for (const pathPrefix of ['', '../x', '/abs', 'a//b', 5 as unknown as string]) {
+      expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: t.provider, pathPrefix } })).toThrow(ConfigError);
+    }
+  });
+
+  describe('delivery paths are confined to autoRotate.pathPrefix (default "token-delivery")', () => {
+    const APP_SECRET = { db_password: 'app-secret-value' };
+    const tokenCount = async () => (await t.store.list()).length;
+
+    test('GET /me tells the page the folder', async () => {
+      const me = await request(t.app).get(`${t.base}/me`).set(bearer(t.adminToken));
+      expect(me.body.limits).toMatchObject({ auto_rotate: true, delivery_prefix: 'token-delivery' });
+    });
+
+    test('a delivery_path naming another token\'s record is refused (400); that token keeps working', async () => {
+      const victim = await t.store.create({ name: 'victim', scopes: ['read'] });
+      const recordBefore = await t.provider.get(`tokens/${victim.record.id}`);
+      const before = await tokenCount();
+      const res = await create({ name: 'attack', expires_in: '30d', delivery_path: `tokens/${victim.record.id}` });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('"token-delivery/"') });
+      expect(await t.provider.get(`tokens/${victim.record.id}`)).toEqual(recordBefore);
+      expect(await works(victim.token)).toBe(true);
+      expect(await tokenCount()).toBe(before);
+    });
+
+    test('a delivery_path naming an app secret is refused (400); the secret is unchanged', async () => {
+      await t.provider.put('app/config', APP_SECRET);
+      for (const path of ['app/config', 'token-delivery', 'token-deliveryX/a', 'token-delivery/../app/config']) {
+        const res = await create({ name: 'attack', expires_in: '30d', delivery_path: path });
+        expect(res.status).toBe(400);
+      }
+      expect((await t.provider.get('app/config'))?.data).toEqual(APP_SECRET);
+    });
+
+    test('inside the folder, a path holding a secret that is not this token\'s delivery is refused (409), the new token revoked', async () => {
+      await t.provider.put('token-delivery/app/config', APP_SECRET);
+      const other = (await create({ name: 'other', expires_in: '30d', delivery_path: DELIVERY })).body;
+      const before = await tokenCount();
+      for (const path of ['token-delivery/app/config', DELIVERY]) {
+        const res = await create({ name: 'attack', expires_in: '30d', delivery_path: path });
+        expect(res.status).toBe(409);
+        expect(res.body.error).toMatchObject({ code: 'delivery_refused', message: expect.stringContaining(`"${path}" already holds a secret`) });
+      }
+      expect((await t.provider.get('token-delivery/app/config'))?.data).toEqual(APP_SECRET);
+      expect(await delivered()).toMatchObject({ token: other.token, token_id: other.id });
+      expect(await tokenCount()).toBe(before);
+      expect(t.audit.filter((e) => e.action === 'token.create').map((e) => e.token.name)).toEqual(['other']);
+    });
+
+    test('a token whose stored delivery path lies outside the folder (made before this check) is never delivered there', async () => {
+      await t.provider.put('app/config', APP_SECRET);
+      const legacy = await t.store.create({ name: 'legacy', expiresIn: '30d', deliveryPath: 'app/config' });
+      const res = await request(t.app).post(`${t.base}/tokens/${legacy.record.id}/rotate`).set(bearer(t.adminToken)).send({});
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe('delivery_refused');
+      t.clock.now += 21 * DAY;
+      expect(await router.rotateDue()).toEqual([]);
+      expect(t.logs.some((l) => l.includes(`token ${legacy.record.id} not rotated`) && l.includes('outside "token-delivery/"'))).toBe(true);
+      expect((await t.provider.get('app/config'))?.data).toEqual(APP_SECRET);
+      expect(await works(legacy.token)).toBe(true);
+      expect((await t.store.get(legacy.record.id))?.rotatedAt).toBeNull();
+    });
+
+    test('a custom pathPrefix is honoured (given with or without a trailing slash)', async () => {
+      const custom = await makeAdminApp({ router: { autoRotate: { provider: t.provider, pathPrefix: 'apps/delivered/' } } });
+      const post = (body: object) => request(custom.app).post(`${custom.base}/tokens`).set(bearer(custom.adminToken)).send(body);
+      expect((await post({ name: 'a', expires_in: '30d', delivery_path: DELIVERY })).status).toBe(400);
+      const ok = await post({ name: 'a', expires_in: '30d', delivery_path: 'apps/delivered/a' });
+      expect(ok.status).toBe(201);
+      expect((await t.provider.get('apps/delivered/a'))?.data.token).toBe(ok.body.token);
+      custom.router.close();
+    });
   });
 });

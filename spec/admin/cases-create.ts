@@ -65,6 +65,17 @@ export function createCases(): void {
       expect(await t.store.list()).toHaveLength(2); // root-admin and the config token only
     });
 
+    test('without maxTtl, an expires_in past any valid date is a 400, not a 500', async () => {
+      const open = await makeAdminApp();
+      for (const expires_in of ['9999999999999999999d', 1e300, '5280w']) {
+        const res = await request(open.app).post(`${open.base}/tokens`).set(bearer(open.adminToken)).send({ name: 'far', expires_in });
+        expect(res.status).toBe(400);
+        expect(res.body.error.code).toBe('invalid_request');
+      }
+      expect((await request(open.app).post(`${open.base}/tokens`).set(bearer(open.adminToken)).send({ name: 'long', expires_in: '36500d' })).status).toBe(201);
+      expect(open.logs.filter((m) => m.includes('unexpected'))).toEqual([]);
+    });
+
     test('boundaries: a 100-character name and a 500-character description are accepted', async () => {
       const res = await post({ name: 'n'.repeat(100), description: 'd'.repeat(500), expires_in: '365d' });
       expect(res.status).toBe(201);

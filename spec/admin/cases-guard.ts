@@ -1,5 +1,6 @@
-import type { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import request from 'supertest';
+import { tokenAdminRouter } from '../../lib/admin/router';
 import { UI_CSP } from '../../lib/admin/ui';
 import { BackendUnavailableError } from '../../lib/errors';
 import { createMemoryProvider } from '../../lib/providers/memory';
@@ -73,7 +74,7 @@ export function guardCases(): void {
         name: 'root-admin',
         token_id: expect.any(String),
         scopes: ['admin'],
-        limits: { max_ttl: 90 * 86_400, allow_no_expiry: false, max_grace: 7 * 86_400, allowed_scopes: ['read'], auto_rotate: false },
+        limits: { max_ttl: 90 * 86_400, allow_no_expiry: false, max_grace: 7 * 86_400, allowed_scopes: ['read'], auto_rotate: false, delivery_prefix: null },
       });
     });
   });
@@ -143,6 +144,19 @@ export function guardCases(): void {
       expect(res.text).toContain(`<script src="${t.base}/ui/app.js" defer></script>`);
       expect(res.text).toContain(`data-base="${t.base}"`);
       expect(res.text).not.toMatch(/<script>|<style|\sstyle="|\son[a-z]+="|https?:\/\/(?!www\.w3\.org)/);
+    });
+
+    test("a mount path with $' and $& is filled in literally (no String.replace patterns)", async () => {
+      // Mounted under a parameter, so the odd characters come from the URL on Express 4 and 5 alike.
+      const app = express();
+      app.use('/:tenant/auth', tokenAdminRouter({ tokens: t.store, logger: { info: () => {}, warn: () => {} } }));
+      const res = await request(app).get("/adm$'in$&x/auth/ui");
+      expect(res.status).toBe(200);
+      const base = '/adm$&#39;in$&amp;x/auth'; // the mount path, HTML-escaped
+      expect(res.text).toContain(`data-base="${base}"`);
+      expect(res.text).toContain(`<script src="${base}/ui/app.js" defer></script>`);
+      expect(res.text).not.toContain('%BASE%');
+      expect(res.text).toContain('data-mode="token"');
     });
 
     test.each([

@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { ConfigError } from '../../lib/errors';
+import { TokenError } from '../../lib/tokens/errors';
 import { checksum, generateToken, parseToken } from '../../lib/tokens/format';
 
 describe('token format <prefix>_<id>_<secret><crc32>', () => {
@@ -41,8 +43,9 @@ describe('token format <prefix>_<id>_<secret><crc32>', () => {
   test('custom prefixes work; prefixes that would break parsing are refused', () => {
     const { token } = generateToken('acme');
     expect(parseToken(token, 'acme')).not.toBeNull();
-    expect(() => generateToken('a_b')).toThrow(RangeError);
-    expect(() => generateToken('')).toThrow(RangeError);
-    expect(() => generateToken('1abc')).toThrow(RangeError);
+    expect(() => generateToken('a_b')).toThrow(ConfigError);
+    expect(() => generateToken('')).toThrow(ConfigError);
+    expect(() => generateToken('1abc')).toThrow(ConfigError);
+    expect(() => generateToken('esa', 'short')).toThrow(TokenError);
   });
 });

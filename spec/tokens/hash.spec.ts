@@ -1,3 +1,4 @@
+import { ConfigError } from '../../lib/errors';
 import { hashToken, sha256Hash, verifyTokenHash } from '../../lib/tokens/hash';
 import { ConcurrencyLimit } from '../../lib/tokens/limit';
 
@@ -8,7 +9,7 @@ describe('credential hashes', () => {
     expect(await verifyTokenHash('esa_token-one', hash)).toBe(true);
     expect(await verifyTokenHash('esa_token-two', hash)).toBe(false);
     expect(await hashToken('x', 4)).toMatch(/^bcrypt:\$2b\$04\$/);
-    await expect(hashToken('x', 3)).rejects.toThrow(RangeError);
+    await expect(hashToken('x', 3)).rejects.toThrow(ConfigError);
   });
 
   test('nothing past 72 bytes is ignored: tokens differing only at the end do not match', async () => {

@@ -151,6 +151,7 @@
       show($('tokens'), true);
       show($('expiry-none'), limits.allow_no_expiry);
       show($('delivery-field'), limits.auto_rotate);
+      if (limits.delivery_prefix) $('create-delivery').placeholder = `${limits.delivery_prefix}/billing/api-token`;
       await refresh();
     } catch (err) {
       if (err.status === 401 || err.status === 403) signedOut(MODE === 'guard' || sessionStorage.getItem(KEY) ? err.message : '');
