@@ -15,10 +15,10 @@ export type ErrorCode =
   | 'DECRYPTION_FAILED'
   | 'BACKEND_ERROR';
 
-export class SecretsAuthError extends Error {
-  readonly code: ErrorCode;
+export class SecretsAuthError<C extends string = ErrorCode> extends Error {
+  readonly code: C;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

@@ -66,8 +66,9 @@ export function errorHandler(logger: AdminLogger): ErrorRequestHandler {
     }
     const parser = parserFailure(err);
     if (parser) return sendError(res, ...parser);
-    if (err instanceof SecretsAuthError && STORE_STATUS[err.code]) {
-      const [status, code, message] = STORE_STATUS[err.code] as [number, string, string];
+    const mapped = err instanceof SecretsAuthError ? STORE_STATUS[(err as SecretsAuthError).code] : undefined;
+    if (mapped) {
+      const [status, code, message] = mapped;
       (logger.error ?? logger.warn).call(logger, `express-secrets-auth admin: ${err.name}: ${err.message}`);
       if (status === 503) res.setHeader('Retry-After', '5');
       return sendError(res, status, code, message);

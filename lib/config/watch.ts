@@ -40,6 +40,7 @@ class Watcher<T> implements SecretRefWatcher<T> {
   private timer?: NodeJS.Timeout;
   private inflight?: Promise<boolean>;
   private closed = false;
+  private failed = false;
 
   constructor(
     private readonly source: T,
@@ -75,8 +76,18 @@ class Watcher<T> implements SecretRefWatcher<T> {
   }
 
   private async resolveOnce(): Promise<boolean> {
-    const next = await resolveSecretRefs(this.source, this.providers, this.opts);
-    if (this.closed || sameValue(next, this.current)) return false;
+    let next: T;
+    try {
+      next = await resolveSecretRefs(this.source, this.providers, this.opts);
+    } catch (err) {
+      this.failed = true;
+      throw err;
+    }
+    // The first success after a failure is a change even when the value is the same as before:
+    // listeners may have acted on the failure (TokenStore drops static tokens whose secret vanished).
+    const recovered = this.failed;
+    this.failed = false;
+    if (this.closed || (!recovered && sameValue(next, this.current))) return false;
     const prev = this.current;
     this.current = next;
     this.events.emit('change', next, prev);

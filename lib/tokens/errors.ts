@@ -1,3 +1,5 @@
+import { SecretsAuthError } from '../errors';
+
 /** Why a token operation was refused. */
 export type TokenErrorCode = 'TOKEN_NOT_FOUND' | 'TOKEN_READ_ONLY' | 'TOKEN_EXISTS' | 'INVALID_TOKEN_INPUT';
 
@@ -5,12 +7,4 @@ export type TokenErrorCode = 'TOKEN_NOT_FOUND' | 'TOKEN_READ_ONLY' | 'TOKEN_EXIS
  * A token operation the caller asked for cannot be done (unknown id, a read-only static token,
  * invalid input). Messages name ids and fields, never a token or a hash.
  */
-export class TokenError extends Error {
-  readonly code: TokenErrorCode;
-
-  constructor(code: TokenErrorCode, message: string) {
-    super(message);
-    this.name = 'TokenError';
-    this.code = code;
-  }
-}
+export class TokenError extends SecretsAuthError<TokenErrorCode> {}

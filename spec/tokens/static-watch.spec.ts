@@ -102,7 +102,7 @@ describe('static tokens from a watched secret reference', () => {
   // Needs lib/config/watch.ts to emit 'change' on the first successful refresh after a failed
   // one even when the value equals the last good one: today it emits nothing, so the token stays
   // disabled. Remove `.failing` once watch.ts does.
-  test.failing('the same secret restored brings the token back', async () => {
+  test('the same secret restored brings the token back', async () => {
     const failed = next(watcher, 'error');
     await files.delete('app/ci');
     await failed;
