@@ -22,34 +22,9 @@ import { checksum, generateToken, parseToken } from '../../lib/tokens/format';
 import { bearerAuth } from '../../lib/tokens/middleware';
 import { TokenStore } from '../../lib/tokens/store';
 import { type Listening, listen, rawGet, recordingLogger, report, SESSION_SECRET } from './harness';
+import { counting } from '../support/counting';
 
 const ADMIN = '/api/v2/auth';
-
-/** A provider that counts the calls reaching it. */
-function counting(inner: SecretProvider): SecretProvider & { calls: number } {
-  const c = {
-    calls: 0,
-    kind: inner.kind,
-    get: (p: string) => {
-      c.calls++;
-      return inner.get(p);
-    },
-    put: (...a: Parameters<SecretProvider['put']>) => {
-      c.calls++;
-      return inner.put(...a);
-    },
-    delete: (p: string) => {
-      c.calls++;
-      return inner.delete(p);
-    },
-    list: (p: string) => {
-      c.calls++;
-      return inner.list(p);
-    },
-    close: () => inner.close(),
-  };
-  return c;
-}
 
 /** express-session's signed cookie value for `sid` (cookie-signature's scheme). */
 const signed = (sid: string): string => `s:${sid}.${createHmac('sha256', SESSION_SECRET).update(sid).digest('base64').replace(/=+$/, '')}`;
