@@ -9,17 +9,7 @@ import { join } from 'node:path';
 import { createMemoryProvider } from '../lib/providers/memory';
 import { TokenStore } from '../lib/tokens/store';
 import type { AuthServerReady } from './auth-server';
-
-// autocannon ships no types; this is the part used here.
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
-const autocannon = require('autocannon') as Autocannon;
+import { autocannon } from './lib/autocannon';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

@@ -3,20 +3,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { NO_SESSION } from './http-server';
+import { type AutocannonResult, autocannon } from './lib/autocannon';
 import type { BenchEnv } from './lib/servers';
 import { median } from './lib/stats';
 import type { StoreDef } from './lib/stores';
-
-// autocannon ships no types; this is the part used here.
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
-const autocannon = require('autocannon') as Autocannon;
 
 export interface HttpConfig {
   runs: number;
