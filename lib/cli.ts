@@ -29,7 +29,7 @@ Options:
   -h, --help             this text
 
 Exit codes: 0 done, 1 failed (backend unavailable, permission denied, ...), 2 usage or
-configuration error, 3 no such token / read-only config token / already imported.`;
+configuration error, 3 no such token / read-only config token.`;
 
 interface Io {
   out(text: string): void;
