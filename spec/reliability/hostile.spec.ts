@@ -186,6 +186,9 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
     await fc.assert(
       fc.asyncProperty(candidate, async (t) => {
         if (valid.has(t)) return; // a mutation that undid itself
+        // HTTP strips whitespace around a header value (RFC 9110 OWS): "Bearer <real token> " is
+        // the real token on the wire, so only the direct verify() below applies to such a string.
+        const onTheWire = noNewlines(t).replace(/[ \t]+$/, '');
         const before = provider.calls;
         expect(await tokens.verify(t)).toBeNull();
         const calls = provider.calls - before;
@@ -194,7 +197,8 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
         backendReads += calls;
         const status = await rawGet(server.port, '/api/data', [`Authorization: Bearer ${noNewlines(t)}`]);
         note('mutated-token', status);
-        expect([400, 401]).toContain(status);
+        if (valid.has(onTheWire)) expect(status).toBe(200);
+        else expect([400, 401]).toContain(status);
       }),
       { numRuns: 5_000 },
     );
