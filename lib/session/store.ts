@@ -1,6 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type SessionData, Store } from 'express-session';
-import { LRUCache } from 'lru-cache';
 import { BackendError, ConfigError, ConflictError, InvalidPathError } from '../errors';
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
@@ -12,6 +11,7 @@ import { fromData, isLive, type SessionRecord, toData } from './record';
 import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
 import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './types';
+import { RecentSessions } from './recent';
 
 /** Calls in flight for scans (`all`, `ids`, `length`, `clear`, sweeps). */
 const SCAN_CONCURRENCY = 8;
@@ -46,15 +46,8 @@ export class SecretsSessionStore extends Store {
   /** The provider as given: sweeps read through it so they do not flood the cache. */
   private readonly source: SecretProvider;
   private readonly sweeper: Sweeper | undefined;
-  /**
-   * A slow request that loaded a session before a logout must not write it back when it finishes
-   * (last-write-wins would undo the logout). Each get and destroy of an id takes a tick of this
-   * counter; a set is skipped when the id was destroyed (in the last 5 minutes) after this
-   * process last loaded it. Bounded LRUs: only recent ids are remembered.
-   */
-  private ticks = 0;
-  private readonly loadedAt = new LRUCache<string, number>({ max: 10_000 });
-  private readonly destroyedAt = new LRUCache<string, number>({ max: 10_000, ttl: 5 * 60_000 });
+  /** Recent sessions of this process: logout guard and versions for one-request touches. */
+  private readonly recent = new RecentSessions();
 
   constructor(options: SecretsSessionStoreOptions) {
     super();
@@ -101,10 +94,12 @@ export class SecretsSessionStore extends Store {
   override get(sid: string, callback?: StoreCallback<SessionData | null>): Promise<SessionData | null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
-      this.loadedAt.set(sid, ++this.ticks);
-      const record = await this.readSession(sid);
-      if (!record || !isLive(record, Date.now())) return null;
-      return this.serializer.parse(record.session);
+      this.recent.loading(sid);
+      const found = await this.readSession(sid);
+      if (!found || !isLive(found.record, Date.now())) return null;
+      const session = await this.serializer.parse(found.record.session);
+      this.recent.saw(sid, found.record, found.version);
+      return session;
     }, callback);
   }
 
@@ -114,15 +109,18 @@ export class SecretsSessionStore extends Store {
   override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) throw new InvalidPathError('session id is not a valid path segment (check `genid`)');
-      if (this.loadedBeforeDestroy(sid)) return null;
+      if (this.recent.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) {
+        this.recent.forget(sid);
         await this.provider.delete(this.keyOf(sid));
         return null;
       }
-      const text = await this.serializer.stringify(session);
-      await this.provider.put(this.keyOf(sid), toData(text, this.disableTTL ? null : expiresAt, sid), { maxVersions: 1 });
+      const record = { session: await this.serializer.stringify(session), expires_at: this.disableTTL ? null : expiresAt, sid };
+      this.recent.forget(sid);
+      const { version } = await this.provider.put(this.keyOf(sid), toData(record.session, record.expires_at, sid), { maxVersions: 1 });
+      this.recent.saw(sid, record, version);
       return null;
     }, callback);
   }
@@ -139,13 +137,16 @@ export class SecretsSessionStore extends Store {
     return settle(async () => {
       if (this.disableTouch || this.disableTTL || !this.isSid(sid)) return null;
       const key = this.keyOf(sid);
-      const entry = await this.provider.get(key);
-      if (!entry) return null;
-      const record = this.check(key, sid, fromData(key, entry.data));
+      // The record as this process last read or wrote it spares a read; check-and-set below makes
+      // any change since (another request, another instance, a logout) a conflict, as after a read.
+      const current = this.recent.lastSeen(sid) ?? (await this.readSession(sid));
+      if (!current) return null;
+      const { record } = current;
       const now = Date.now();
       if (!isLive(record, now)) return null;
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) {
+        this.recent.forget(sid);
         await this.provider.delete(key);
         return null;
       }
@@ -156,8 +157,10 @@ export class SecretsSessionStore extends Store {
       if (sameMaxAge && gain >= 0 && gain < this.touchAfter * 1000) return null;
       if (cookie) stored.cookie = cookie as SessionData['cookie'];
       const text = await this.serializer.stringify(stored);
+      this.recent.forget(sid);
       try {
-        await this.provider.put(key, toData(text, expiresAt, sid), { maxVersions: 1, cas: entry.version });
+        const { version } = await this.provider.put(key, toData(text, expiresAt, sid), { maxVersions: 1, cas: current.version });
+        this.recent.saw(sid, { session: text, expires_at: expiresAt, sid }, version);
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
       }
@@ -171,7 +174,7 @@ export class SecretsSessionStore extends Store {
   override destroy(sid: string, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
-      this.destroyedAt.set(sid, ++this.ticks);
+      this.recent.destroyed(sid);
       await this.provider.delete(this.keyOf(sid));
       return null;
     }, callback);
@@ -251,13 +254,6 @@ export class SecretsSessionStore extends Store {
     }, callback);
   }
 
-  /** Whether this process last loaded `sid` before it was destroyed (a stale save in flight). */
-  private loadedBeforeDestroy(sid: string): boolean {
-    const destroyed = this.destroyedAt.get(sid);
-    const loaded = this.loadedAt.get(sid);
-    return destroyed !== undefined && loaded !== undefined && loaded < destroyed;
-  }
-
   /**
    * The key session `sid` is stored under: `<path>/<prefix><base64url(SHA-256(sid))>`. The same on
    * every instance; it never contains the id itself.
@@ -276,11 +272,11 @@ export class SecretsSessionStore extends Store {
     return entry ? fromData(key, entry.data) : null;
   }
 
-  /** The record of session `sid`, or null when absent. */
-  private async readSession(sid: string): Promise<SessionRecord | null> {
+  /** The record of session `sid` and its backend version, or null when absent. */
+  private async readSession(sid: string): Promise<{ record: SessionRecord; version?: number } | null> {
     const key = this.keyOf(sid);
-    const record = await this.read(this.provider, key);
-    return record && this.check(key, sid, record);
+    const entry = await this.provider.get(key);
+    return entry && { record: this.check(key, sid, fromData(key, entry.data)), version: entry.version };
   }
 
   /** A record found under a session's key must name that session (else it was copied or edited). */

@@ -241,8 +241,8 @@ describe('SecretsSessionStore: touch', () => {
 
   test('touch racing a destroy does not recreate the session (check-and-set)', async () => {
     const { provider, hooks, puts } = spied(createMemoryProvider());
+    await make(provider).set('sid', sess(60_000)); // written by another instance: this one must read it
     const store = make(provider);
-    await store.set('sid', sess(60_000));
     hooks.afterGet = async () => {
       hooks.afterGet = undefined;
       await store.destroy('sid'); // logout lands between touch's read and its write
@@ -250,6 +250,27 @@ describe('SecretsSessionStore: touch', () => {
     await expect(store.touch('sid', sess(600_000))).resolves.toBeNull();
     expect(puts.at(-1)).toEqual({ maxVersions: 1, cas: 1 });
     expect(await store.get('sid')).toBeNull();
+  });
+
+  test('a touch after a get or set in this process needs no read, and a change elsewhere still wins', async () => {
+    const { provider, calls, puts } = spied(createMemoryProvider());
+    const store = make(provider);
+    const other = make(provider); // another app instance on the same backend
+    await store.set('sid', sess(60_000, { v: 'stored' }));
+    const reads = calls.get;
+    await store.touch('sid', sess(600_000, { v: 'stale copy from a slow request' }));
+    expect(calls.get).toBe(reads); // no read: the record and version written by set were remembered
+    expect(puts.at(-1)).toEqual({ maxVersions: 1, cas: 1 });
+    expect(await store.get('sid')).toMatchObject({ v: 'stored', cookie: { originalMaxAge: 600_000 } });
+
+    await other.set('sid', sess(60_000, { v: 'changed by the other instance' })); // version 3
+    await store.touch('sid', sess(600_000)); // remembers version 2: conflict, nothing written
+    expect(await other.get('sid')).toMatchObject({ v: 'changed by the other instance', cookie: { originalMaxAge: 60_000 } });
+
+    await store.get('sid'); // a new request loads it again...
+    await other.destroy('sid'); // ...and the user logs out on the other instance
+    await store.touch('sid', sess(600_000));
+    expect(await other.get('sid')).toBeNull();
   });
 
   test('a slow request saving after a logout does not bring the session back (same process)', async () => {
