@@ -171,6 +171,23 @@ describeWith('openbao', 'vault provider against OpenBao', () => {
     expect(raw.body?.data.data).toEqual({ v: 1 });
   });
 
+  test('namespace: secrets live in the namespace (X-Vault-Namespace), not in the root one', async () => {
+    const ns = uniquePrefix('ns');
+    expect((await baoRequest(address, root, 'POST', `sys/namespaces/${ns}`, {})).status).toBe(200);
+    const mounted = await fetch(`${address}/v1/sys/mounts/secret`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': root, 'X-Vault-Namespace': ns, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'kv', options: { version: '2' } }),
+    });
+    expect(mounted.status).toBe(204);
+    const inNamespace = make({ auth: { method: 'token', token: root }, namespace: ns });
+    const inRoot = make({ auth: { method: 'token', token: root } });
+    const path = `${uniquePrefix('nskey')}/k`;
+    await inNamespace.put(path, { v: 'namespaced' });
+    expect((await inNamespace.get(path))?.data).toEqual({ v: 'namespaced' });
+    await expect(inRoot.get(path)).resolves.toBeNull();
+  });
+
   test('kvVersion auto detects a KV v2 mount', async () => {
     const mount = uniquePrefix('kv2');
     await enableKvV2(address, root, mount);
