@@ -1,7 +1,7 @@
 // TLS against a real OpenBao: `bao server -dev -dev-tls` makes its own CA and serves HTTPS.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { BackendError, createVaultProvider, type VaultProvider } from '../../lib';
+import { BackendError, createVaultProvider, type VaultProvider, type VaultTlsOptions } from '../../lib';
 import { binaryPath, describeWith } from '../support/components';
 import { freePort } from '../support/openbao';
 
@@ -12,7 +12,7 @@ describeWith('openbao', 'vault provider over TLS (bao server -dev-tls)', () => {
   let address: string;
   let ca: Buffer;
   const providers: VaultProvider[] = [];
-  const make = (tls: Parameters<typeof createVaultProvider>[0]['tls']) => {
+  const make = (tls: VaultTlsOptions | undefined) => {
     const p = createVaultProvider({ address, auth: { method: 'token', token: ROOT }, tls, timeoutMs: 2_000, retries: 0 });
     providers.push(p);
     return p;
