@@ -29,12 +29,12 @@ describeWith('openbao', 'vault provider over TLS (bao server -dev-tls)', () => {
       out += d;
     });
     const deadline = Date.now() + 20_000;
-    let caPath: string | undefined;
-    while (!(caPath = /BAO_CACERT='([^']+)'/.exec(out)?.[1])) {
+    const caPath = (): string | undefined => /BAO_CACERT='([^']+)'/.exec(out)?.[1];
+    while (!caPath()) {
       if (Date.now() > deadline || server.exitCode !== null) throw new Error(`bao -dev-tls did not start:\n${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    ca = await readFile(caPath);
+    ca = await readFile(caPath() as string);
     const probe = make({ ca });
     for (;;) {
       try {
