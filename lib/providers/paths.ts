@@ -41,8 +41,3 @@ export function parsePrefix(prefix: string): string[] {
   const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   return parsePath(trimmed, { allowEmpty: true });
 }
-
-/** Joins validated segments into a path. */
-export function joinPath(...parts: string[]): string {
-  return parts.filter((p) => p !== '').join('/');
-}

@@ -112,15 +112,8 @@ export class SecretsSessionStore extends Store {
       if (this.recent.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
-      if (!(expiresAt > now)) {
-        this.recent.forget(sid);
-        await this.provider.delete(this.keyOf(sid));
-        return null;
-      }
-      const record = { session: await this.serializer.stringify(session), expires_at: this.disableTTL ? null : expiresAt, sid };
-      this.recent.forget(sid);
-      const { version } = await this.provider.put(this.keyOf(sid), toData(record.session, record.expires_at, sid), { maxVersions: 1 });
-      this.recent.saw(sid, record, version);
+      if (!(expiresAt > now)) return this.remove(sid);
+      await this.write(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt);
       return null;
     }, callback);
   }
@@ -136,7 +129,6 @@ export class SecretsSessionStore extends Store {
   override touch(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (this.disableTouch || this.disableTTL || !this.isSid(sid)) return null;
-      const key = this.keyOf(sid);
       // The record as this process last read or wrote it spares a read; check-and-set below makes
       // any change since (another request, another instance, a logout) a conflict, as after a read.
       const current = this.recent.lastSeen(sid) ?? (await this.readSession(sid));
@@ -145,22 +137,15 @@ export class SecretsSessionStore extends Store {
       const now = Date.now();
       if (!isLive(record, now)) return null;
       const expiresAt = expiryOf(session, this.ttl, now);
-      if (!(expiresAt > now)) {
-        this.recent.forget(sid);
-        await this.provider.delete(key);
-        return null;
-      }
+      if (!(expiresAt > now)) return this.remove(sid);
       const stored = (await this.serializer.parse(record.session)) as SessionData & { cookie?: Cookie };
       const cookie = (session as { cookie?: Cookie }).cookie;
       const gain = expiresAt - (record.expires_at ?? 0);
       const sameMaxAge = stored.cookie?.originalMaxAge === cookie?.originalMaxAge;
       if (sameMaxAge && gain >= 0 && gain < this.touchAfter * 1000) return null;
       if (cookie) stored.cookie = cookie as SessionData['cookie'];
-      const text = await this.serializer.stringify(stored);
-      this.recent.forget(sid);
       try {
-        const { version } = await this.provider.put(key, toData(text, expiresAt, sid), { maxVersions: 1, cas: current.version });
-        this.recent.saw(sid, { session: text, expires_at: expiresAt, sid }, version);
+        await this.write(sid, await this.serializer.stringify(stored), expiresAt, current.version);
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
       }
@@ -270,6 +255,24 @@ export class SecretsSessionStore extends Store {
   private async read(provider: SecretProvider, key: string): Promise<SessionRecord | null> {
     const entry = await provider.get(key);
     return entry ? fromData(key, entry.data) : null;
+  }
+
+  /**
+   * Stores session `sid` (one version kept) and remembers what was written; with `cas`, only if
+   * the backend still holds that version (a ConflictError otherwise, and nothing remembered).
+   */
+  private async write(sid: string, text: string, expiresAt: number | null, cas?: number): Promise<void> {
+    this.recent.forget(sid);
+    const opts = cas === undefined ? { maxVersions: 1 } : { maxVersions: 1, cas };
+    const { version } = await this.provider.put(this.keyOf(sid), toData(text, expiresAt, sid), opts);
+    this.recent.saw(sid, { session: text, expires_at: expiresAt, sid }, version);
+  }
+
+  /** Deletes a session whose new expiry is already past (set/touch with a past cookie expiry). */
+  private async remove(sid: string): Promise<null> {
+    this.recent.forget(sid);
+    await this.provider.delete(this.keyOf(sid));
+    return null;
   }
 
   /** The record of session `sid` and its backend version, or null when absent. */
