@@ -1,8 +1,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import createVaultClient from 'node-vault';
-import { createTransport } from './vault-transport';
 import { BackendError, BackendUnavailableError, ConflictError, PermissionDeniedError } from '../errors';
+import { ConsistencyTracker, type VaultConsistency } from './vault-consistency';
+import { type LeaderAnswer, VaultNodes } from './vault-nodes';
+import { createTransport, type TransportRequest, type TransportResponse } from './vault-transport';
 
 export interface VaultTlsOptions {
   /** PEM CA bundle that signs the server certificate. */
@@ -15,18 +17,25 @@ export interface VaultTlsOptions {
 }
 
 export interface VaultHttpOptions {
-  address: string;
+  /** One server (or a load balancer), or every node of an HA cluster. */
+  addresses: string[];
   namespace?: string;
   tls?: VaultTlsOptions;
   /** Per-request timeout in ms. */
   timeoutMs: number;
-  /** Retries for idempotent calls on 429, 5xx and network errors. */
+  /** Retries for idempotent calls on 429, 5xx and network errors (when there is no failover budget). */
   retries: number;
+  /** How long one call may keep failing over and retrying (0: `retries` alone bounds it). */
+  failoverBudgetMs: number;
+  consistency: VaultConsistency;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'LIST';
 
-export interface RequestOptions {
+/** What a re-read after a lost answer tells about a write that is not idempotent. */
+export type WriteCheck<T> = { applied: true; value: T | null } | { applied: false };
+
+export interface RequestOptions<T = unknown> {
   body?: Record<string, unknown>;
   /** Safe to send again after a failure whose effect is unknown. */
   idempotent: boolean;
@@ -36,6 +45,14 @@ export interface RequestOptions {
   subject: string;
   /** Verb for error messages: "read", "write", ... */
   operation: string;
+  /**
+   * For a write that is not idempotent (check-and-set): after an answer was lost (timeout, reset,
+   * 5xx), find out whether it applied. `applied: false` means it surely did not, so it may be sent
+   * again; a throw ends the call. Without it such a write is never sent twice.
+   */
+  check?: (deadline: number | undefined) => Promise<WriteCheck<T>>;
+  /** A deadline shared with an enclosing call (epoch ms). */
+  deadline?: number;
 }
 
 interface ApiResponseError extends Error {
@@ -55,35 +72,60 @@ const NETWORK_CODES = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
+/** Statuses with which a node refuses a request without acting on it: worth another node. */
+const REFUSAL_STATUSES = new Set([307, 412, 429, 472, 473, 503]);
+
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_CAP_MS = 1_000;
-
-/** 429, 5xx and network failures may pass on a later attempt; 4xx answers will not. */
-function isRetryable(err: unknown): boolean {
-  return err instanceof BackendUnavailableError;
-}
+/** Backoff cap while failing over: an election ends at an unknown moment, so poll it often. */
+const FAILOVER_BACKOFF_CAP_MS = 400;
+/** An attempt with less time left than this is not started. */
+const MIN_ATTEMPT_MS = 50;
+/** The leader vote never waits longer than this for the nodes' answers. */
+const VOTE_TIMEOUT_MS = 2_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
+ * How a failed attempt may be retried: `no` (an answer that will not change: 4xx), `safe` (the
+ * request surely did not apply: refused connection, or a node that refused to act), `unknown`
+ * (the answer was lost, or a 5xx: it may have applied).
+ */
+type Retry = 'no' | 'safe' | 'unknown';
+
+class AttemptFailure {
+  constructor(
+    readonly error: Error,
+    readonly retry: Retry,
+    readonly status?: number,
+  ) {}
+}
+
+type NodeVaultClient = ReturnType<typeof createVaultClient>;
+
+/**
  * The HTTP layer of the Vault provider, on top of node-vault (with a lean keep-alive transport in
- * its request hook, see vault-transport.ts): timeouts,
- * bounded retries with full-jitter backoff for idempotent calls, and status codes mapped to
- * typed errors. Raw client errors are never attached as `cause`: they carry request headers,
- * which include the Vault token.
+ * its request hook, see vault-transport.ts): timeouts, the active node of a cluster (vault-nodes.ts),
+ * failover and retries with full-jitter backoff within a bounded budget, read consistency headers
+ * (vault-consistency.ts), and status codes mapped to typed errors. Raw client errors are never
+ * attached as `cause`: they carry request headers, which include the Vault token.
  */
 export class VaultHttp {
-  private readonly client: ReturnType<typeof createVaultClient>;
+  private readonly clients = new Map<string, NodeVaultClient>();
   private readonly agent: http.Agent;
+  private readonly transport: (req: TransportRequest) => Promise<TransportResponse>;
   private readonly opts: VaultHttpOptions;
+  private readonly nodes: VaultNodes;
+  private readonly consistency: ConsistencyTracker;
+  private currentToken = '';
   /** Requests sent, for diagnostics and specs. */
   requestCount = 0;
 
   constructor(opts: VaultHttpOptions) {
     this.opts = opts;
-    const isHttps = opts.address.startsWith('https:');
+    const isHttps = opts.addresses.some((a) => a.startsWith('https:'));
     this.agent = isHttps
       ? new https.Agent({
           keepAlive: true,
@@ -93,56 +135,182 @@ export class VaultHttp {
           rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
         })
       : new http.Agent({ keepAlive: true });
-    this.client = createVaultClient({
-      'request-promise': createTransport(this.agent, opts.timeoutMs),
-      // node-vault's default `debug` prints every URL and JSON body when DEBUG=node-vault is set:
-      // session data, token records, AppRole secret ids. Never.
-      debug: () => undefined,
-      endpoint: opts.address,
-      namespace: opts.namespace,
-      // node-vault falls back to VAULT_TOKEN; the auth layer sets the token explicitly.
-      token: '',
-    });
-    // node-vault also reads VAULT_PREFIX from the environment into every URL; paths here are exact.
-    (this.client as { pathPrefix?: string }).pathPrefix = '';
+    this.transport = createTransport(this.agent, opts.timeoutMs).defaults();
+    this.nodes = new VaultNodes(opts.addresses, (address, timeoutMs) => this.probeLeader(address, timeoutMs));
+    this.consistency = new ConsistencyTracker(opts.consistency);
   }
 
   set token(token: string) {
-    this.client.token = token;
+    this.currentToken = token;
+    for (const client of this.clients.values()) client.token = token;
   }
 
   get token(): string {
-    return this.client.token;
+    return this.currentToken;
   }
 
-  /** One logical call: retried (idempotent only) and mapped to typed errors. */
-  async request<T = Record<string, unknown>>(method: HttpMethod, path: string, o: RequestOptions): Promise<T | null> {
-    const attempts = o.idempotent ? this.opts.retries + 1 : 1;
+  /** A node-vault client for one node (they share the keep-alive agent). */
+  private clientFor(address: string): NodeVaultClient {
+    let client = this.clients.get(address);
+    if (!client) {
+      client = createVaultClient({
+        'request-promise': { defaults: () => this.transport },
+        // node-vault's default `debug` prints every URL and JSON body when DEBUG=node-vault is set:
+        // session data, token records, AppRole secret ids. Never.
+        debug: () => undefined,
+        endpoint: address,
+        namespace: this.opts.namespace,
+        // node-vault falls back to VAULT_TOKEN; the auth layer sets the token explicitly.
+        token: '',
+      });
+      // node-vault also reads VAULT_PREFIX from the environment into every URL; paths here are exact.
+      (client as { pathPrefix?: string }).pathPrefix = '';
+      client.token = this.currentToken;
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  /**
+   * One logical call: sent to the right node, failed over and retried (idempotent calls; writes
+   * that surely did not apply; a check-and-set whose `check` shows it did not apply), within
+   * `failoverBudgetMs` when set, else within `retries`; mapped to typed errors.
+   */
+  async request<T = Record<string, unknown>>(method: HttpMethod, path: string, o: RequestOptions<T>): Promise<T | null> {
+    const started = Date.now();
+    const budget = this.opts.failoverBudgetMs;
+    const deadline = o.deadline ?? (budget > 0 ? started + budget : undefined);
+    const read = method === 'GET' || method === 'LIST';
+    let toActive = false;
     for (let attempt = 1; ; attempt++) {
+      const timeoutMs = deadline === undefined ? this.opts.timeoutMs : Math.min(this.opts.timeoutMs, deadline - Date.now());
+      let failure: AttemptFailure;
       try {
-        return await this.send<T>(method, path, o);
+        return await this.attempt<T>(method, path, o, read, toActive, timeoutMs);
       } catch (err) {
-        if (attempt >= attempts || !isRetryable(err)) throw err;
-        const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-        await sleep(Math.random() * ceiling);
+        if (!(err instanceof AttemptFailure)) throw err;
+        failure = err;
+      }
+      if (failure.retry === 'no') throw failure.error;
+      if (!o.idempotent && failure.retry === 'unknown') {
+        if (!o.check) throw failure.error;
+        const checked = await o.check(deadline);
+        if (checked.applied) return checked.value;
+      }
+      if (!o.idempotent && deadline === undefined) throw failure.error;
+      // A standby that has not caught up (412/429): ask the active node next.
+      if (failure.status === 412 || failure.status === 429) toActive = true;
+      const cap = deadline === undefined ? BACKOFF_CAP_MS : FAILOVER_BACKOFF_CAP_MS;
+      const backoff = Math.random() * Math.min(cap, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+      if (deadline === undefined) {
+        if (attempt > this.opts.retries) throw failure.error;
+      } else if (Date.now() + backoff + MIN_ATTEMPT_MS > deadline) {
+        throw this.budgetSpent(failure, o, started, attempt);
+      }
+      await sleep(backoff);
+    }
+  }
+
+  private budgetSpent(failure: AttemptFailure, o: RequestOptions<unknown>, started: number, attempts: number): Error {
+    const spent = Date.now() - started;
+    const budget = o.deadline === undefined ? `failoverBudgetMs ${this.opts.failoverBudgetMs}` : 'the enclosing call\'s failover budget';
+    return new BackendUnavailableError(
+      `${failure.error.message} The failover budget ran out (${budget}): gave up to ${o.operation} "${o.subject}" after ${spent} ms and ${attempts} attempts. Check the cluster's health, or raise failoverBudgetMs.`,
+      { status: failure.status },
+    );
+  }
+
+  /** One attempt: picks the node, sends, follows one 307. Throws AttemptFailure. */
+  private async attempt<T>(method: HttpMethod, path: string, o: RequestOptions<T>, read: boolean, toActive: boolean, timeoutMs: number): Promise<T | null> {
+    if (timeoutMs < 1) throw new AttemptFailure(new BackendUnavailableError(`No time left to ${o.operation} "${o.subject}".`), 'safe');
+    let node: string;
+    if (read && this.opts.consistency === 'eventual' && !toActive) {
+      node = this.nodes.readNode();
+    } else {
+      try {
+        node = await this.nodes.activeNode(Math.min(timeoutMs, VOTE_TIMEOUT_MS));
+      } catch (err) {
+        throw new AttemptFailure(err as Error, 'safe');
+      }
+    }
+    const headers = read ? this.consistency.readHeaders() : this.nodes.clustered ? { 'X-Vault-No-Request-Forwarding': 'true' } : {};
+    try {
+      return await this.send<T>(node, method, path, o, headers, timeoutMs, !read);
+    } catch (err) {
+      if (!(err instanceof Redirect)) {
+        if (err instanceof AttemptFailure && err.retry !== 'no') this.nodes.failed(node);
+        throw err;
+      }
+      const target = this.nodes.redirectedTo(err.location);
+      if (!target) throw new AttemptFailure(new BackendUnavailableError(`Vault at ${node} answered 307 without a usable Location to ${o.operation} "${o.subject}".`, { status: 307 }), 'safe', 307);
+      try {
+        return await this.send<T>(target, method, path, o, headers, timeoutMs, !read);
+      } catch (again) {
+        if (again instanceof Redirect) {
+          this.nodes.failed(target);
+          throw new AttemptFailure(new BackendUnavailableError(`Vault at ${target} redirected again (307) to ${o.operation} "${o.subject}": the cluster is electing a leader.`, { status: 307 }), 'safe', 307);
+        }
+        if (again instanceof AttemptFailure && again.retry !== 'no') this.nodes.failed(target);
+        throw again;
       }
     }
   }
 
-  private async send<T>(method: HttpMethod, path: string, o: RequestOptions): Promise<T | null> {
+  private async send<T>(
+    address: string,
+    method: HttpMethod,
+    path: string,
+    o: RequestOptions<T>,
+    headers: Record<string, string>,
+    timeoutMs: number,
+    write: boolean,
+  ): Promise<T | null> {
     this.requestCount++;
-    const request: Record<string, unknown> = { path: `/${path}`, method };
+    let location: string | undefined;
+    const request: Record<string, unknown> = {
+      path: `/${path}`,
+      method,
+      headers: { ...headers },
+      timeoutMs,
+      onResponse: (status: number, responseHeaders: http.IncomingHttpHeaders) => {
+        if (status === 307) location = responseHeaders.location;
+        else this.consistency.observe(responseHeaders['x-vault-index'], write && status < 300);
+      },
+    };
     if (o.body) request.json = o.body;
     try {
-      return (await this.client.request(request as { path: string; method: string })) as T;
+      return (await this.clientFor(address).request(request as { path: string; method: string })) as T;
     } catch (err) {
       const status = (err as ApiResponseError).response?.statusCode;
       if (status === 404 && o.allowNotFound) return null;
-      throw this.mapError(err, o);
+      if (status === 307 && location) throw new Redirect(location);
+      throw this.classify(err, o, address, timeoutMs);
     }
   }
 
-  private mapError(err: unknown, o: RequestOptions): Error {
+  private classify(err: unknown, o: RequestOptions<unknown>, address: string, timeoutMs: number): AttemptFailure {
+    const mapped = this.mapError(err, o, address, timeoutMs);
+    const response = (err as ApiResponseError).response;
+    if (!response) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!(mapped instanceof BackendUnavailableError)) return new AttemptFailure(mapped, 'no');
+      return new AttemptFailure(mapped, code === 'ECONNREFUSED' ? 'safe' : 'unknown');
+    }
+    const status = response.statusCode;
+    if (REFUSAL_STATUSES.has(status)) return new AttemptFailure(mapped, 'safe', status);
+    if (status >= 500) return new AttemptFailure(mapped, 'unknown', status);
+    return new AttemptFailure(mapped, 'no', status);
+  }
+
+  /** `GET sys/leader` on one node, unauthenticated and outside any namespace. */
+  private async probeLeader(address: string, timeoutMs: number): Promise<LeaderAnswer> {
+    this.requestCount++;
+    const res = await this.transport({ method: 'GET', uri: `${address}/v1/sys/leader`, timeoutMs });
+    if (res.statusCode !== 200 || typeof res.body !== 'object' || res.body === null) throw new Error(`sys/leader answered ${res.statusCode}`);
+    return res.body as LeaderAnswer;
+  }
+
+  private mapError(err: unknown, o: RequestOptions<unknown>, address: string, timeoutMs: number): Error {
     const response = (err as ApiResponseError).response;
     if (!response) {
       const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
@@ -150,8 +318,8 @@ export class VaultHttp {
       if (NETWORK_CODES.has(code) || timedOut) {
         return new BackendUnavailableError(
           timedOut
-            ? `Vault at ${this.opts.address} did not answer within ${this.opts.timeoutMs} ms (${o.operation} "${o.subject}"). Check that it is up, or raise timeoutMs.`
-            : `Cannot reach Vault at ${this.opts.address} (${code}) to ${o.operation} "${o.subject}". Check that it is running and the address is right.`,
+            ? `Vault at ${address} did not answer within ${timeoutMs} ms (${o.operation} "${o.subject}"). Check that it is up, or raise timeoutMs.`
+            : `Cannot reach Vault at ${address} (${code}) to ${o.operation} "${o.subject}". Check that it is running and the address is right.`,
         );
       }
       return new BackendError(`Vault request to ${o.operation} "${o.subject}" failed: ${code}`);
@@ -161,9 +329,9 @@ export class VaultHttp {
     if (status === 403) return new PermissionDeniedError(o.subject, o.operation);
     if (status === 400 && first.includes('check-and-set')) return new ConflictError(o.subject);
     if (status === 503 && /sealed/i.test(first)) {
-      return new BackendUnavailableError(`Vault at ${this.opts.address} is sealed; unseal it to ${o.operation} "${o.subject}".`, { status });
+      return new BackendUnavailableError(`Vault at ${address} is sealed; unseal it to ${o.operation} "${o.subject}".`, { status });
     }
-    if (status === 429 || status >= 500) {
+    if (status === 429 || status >= 500 || REFUSAL_STATUSES.has(status)) {
       return new BackendUnavailableError(`Vault answered ${status} to ${o.operation} "${o.subject}"${first ? `: ${first}` : ''}. Try again later.`, { status });
     }
     return new BackendError(`Vault answered ${status} to ${o.operation} "${o.subject}"${first ? `: ${first}` : ''}.`, { status });
@@ -172,4 +340,9 @@ export class VaultHttp {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** A 307 from a standby, to follow once. */
+class Redirect {
+  constructor(readonly location: string) {}
 }

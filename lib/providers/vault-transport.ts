@@ -2,16 +2,20 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 
 /** What node-vault hands its `request-promise` hook for one call. */
-interface TransportRequest {
+export interface TransportRequest {
   method: string;
   uri: string;
   headers?: Record<string, string>;
   /** A body to send as JSON (node-vault also sets `json: true` for reads). */
   json?: unknown;
+  /** Bound for this exchange instead of the transport's default (node-vault passes options through). */
+  timeoutMs?: number;
+  /** Sees the status and headers of the answer before node-vault maps it (e.g. Location, X-Vault-Index). */
+  onResponse?: (status: number, headers: http.IncomingHttpHeaders) => void;
 }
 
 /** What node-vault expects back (request-promise's full response with a parsed JSON body). */
-interface TransportResponse {
+export interface TransportResponse {
   statusCode: number;
   body: unknown;
   request: { path: string };
@@ -38,6 +42,7 @@ export function createTransport(agent: http.Agent, timeoutMs: number): { default
       }
       const client = url.protocol === 'https:' ? https : http;
       const outgoing = client.request(url, { method: req.method, headers, agent }, (res) => {
+        req.onResponse?.(res.statusCode ?? 0, res.headers);
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
@@ -53,9 +58,10 @@ export function createTransport(agent: http.Agent, timeoutMs: number): { default
           resolve({ statusCode: res.statusCode ?? 0, body: parsed, request: { path: url.pathname } });
         });
       });
+      const limit = req.timeoutMs ?? timeoutMs;
       const timer = setTimeout(() => {
-        outgoing.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: TIMEOUT_CODE }));
-      }, timeoutMs);
+        outgoing.destroy(Object.assign(new Error(`no answer within ${limit} ms`), { code: TIMEOUT_CODE }));
+      }, limit);
       outgoing.on('error', (err) => {
         clearTimeout(timer);
         reject(err);

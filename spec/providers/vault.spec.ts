@@ -32,6 +32,12 @@ describe('vault provider options', () => {
     expect(() => createVaultProvider({ address: 'http://x', auth: { method: 'token' } }, {})).toThrow(/VAULT_TOKEN/);
     expect(() => createVaultProvider({ address: 'http://x', auth: { method: 'approle' } }, {})).toThrow(/VAULT_ROLE_ID/);
     expect(() => createVaultProvider({ address: 'http://x', mount: '../sys', auth })).toThrow(/Invalid secret path/);
+    expect(() => createVaultProvider({ address: 'http://x', addresses: ['http://y'], auth })).toThrow(/not both/);
+    expect(() => createVaultProvider({ addresses: [], auth })).toThrow(/at least one/);
+    expect(() => createVaultProvider({ addresses: ['http://a', 'ftp://b'], auth })).toThrow(/addresses/);
+    expect(() => createVaultProvider({ addresses: ['http://a', 'http://a/'], auth })).toThrow(/twice/);
+    expect(() => createVaultProvider({ address: 'http://x', auth, consistency: 'weak' as never })).toThrow(/consistency/);
+    expect(() => createVaultProvider({ address: 'http://x', auth, failoverBudgetMs: -1 })).toThrow(/failoverBudgetMs/);
   });
 
   test('address, token and namespace fall back to VAULT_ADDR / VAULT_TOKEN', () => {
@@ -141,18 +147,42 @@ describeWith('openbao', 'vault provider against OpenBao', () => {
     expect((await provider.get(`${prefix}/k`))?.data).toEqual({ v: 1 });
   });
 
-  test('KV v2: maxVersions is written once, on first create, and bounds the history', async () => {
+  test('KV v2: a write is one request (no per-key metadata); the mount\'s max_versions bounds the history', async () => {
     const prefix = uniquePrefix('maxv');
     const provider = make({ auth: { method: 'token', token: root } });
-    await provider.get(`${prefix}/warm-up`); // the first call also looks the token up once
+    await provider.get(`${prefix}/warm-up`); // the first call also looks the token up and reads secret/config once
     const before = provider.requestCount;
     await provider.put(`${prefix}/s`, { n: 1 }, { maxVersions: 1 });
     await provider.put(`${prefix}/s`, { n: 2 }, { maxVersions: 1 });
     await provider.put(`${prefix}/s`, { n: 3 }, { maxVersions: 1 });
-    expect(provider.requestCount - before).toBe(4); // three writes + one metadata write
-    const meta = await baoRequest<{ data: { max_versions: number; versions: Record<string, unknown> } }>(address, root, 'GET', `secret/metadata/${prefix}/s`);
-    expect(meta.body?.data.max_versions).toBe(1);
-    expect(Object.keys(meta.body?.data.versions ?? {})).toEqual(['3']);
+    expect(provider.requestCount - before).toBe(3);
+    const meta = await baoRequest<{ data: { versions: Record<string, unknown> } }>(address, root, 'GET', `secret/metadata/${prefix}/s`);
+    expect(Object.keys(meta.body?.data.versions ?? {})).toEqual(['3']); // global setup: secret/config max_versions 1
+  });
+
+  test('KV v2: a mount that keeps more than one version, or whose config cannot be read, warns once (ESA_VAULT_MAX_VERSIONS) and works', async () => {
+    const mount = uniquePrefix('kv2-default');
+    await enableKvV2(address, root, mount);
+    const emitted = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const provider = make({ mount, auth: { method: 'token', token: root } });
+      await provider.put('a', { v: 1 });
+      await provider.put('b', { v: 1 });
+      const other = make({ mount, auth: { method: 'token', token: root } });
+      await other.get('a');
+      const policy = uniquePrefix('no-config');
+      await writePolicy(address, root, policy, `path "${mount}/data/*" { capabilities = ["read"] }`);
+      const limited = make({ mount, auth: { method: 'token', token: await createToken(address, root, [policy]) } });
+      expect((await limited.get('a'))?.data).toEqual({ v: 1 });
+      const mine = emitted.mock.calls
+        .map(([message, opts]) => ({ message: String(message), code: (opts as { code?: string } | undefined)?.code }))
+        .filter((w) => w.message.includes(`"${mount}`));
+      expect(mine.map((w) => w.code)).toEqual(['ESA_VAULT_MAX_VERSIONS', 'ESA_VAULT_MAX_VERSIONS']);
+      expect(mine[0]?.message).toMatch(/default \(10\) versions.*max_versions=1/);
+      expect(mine[1]?.message).toMatch(/cannot read ".*\/config".*policy does not grant it/);
+    } finally {
+      emitted.mockRestore();
+    }
   });
 
   test('KV v2: delete leaves no metadata behind', async () => {

@@ -25,11 +25,11 @@ const metadata = (path: string) => {
 };
 
 describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
-  test('HTTP calls: set = 1 write (+1 metadata write when the key is created), uncached get = 1 read, touch = 1 write after a get (2 cold), destroy = 1', async () => {
+  test('HTTP calls: set = 1 write (also when the key is created: no metadata write), uncached get = 1 read, touch = 1 write after a get (2 cold), destroy = 1', async () => {
     const provider = openbaoProvider();
     const path = uniquePrefix('calls');
     const store = new SecretsSessionStore({ provider, path, cleanupInterval: 0 });
-    await provider.get(`${path}/warm-up`); // the token's one-time lookup-self happens here
+    await provider.get(`${path}/warm-up`); // the token's one-time lookup-self and the mount's config check happen here
     const count = async (fn: () => Promise<unknown>) => {
       const before = provider.requestCount;
       await fn();
@@ -46,7 +46,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
       destroy: await count(() => store.destroy('sid')),
     };
     console.log(`OpenBao KV v2 HTTP calls per operation: ${JSON.stringify(figures)}`);
-    expect(figures).toEqual({ firstSet: 2, secondSet: 1, get: 1, getMissing: 1, touch: 1, coldTouch: 2, destroy: 1 });
+    expect(figures).toEqual({ firstSet: 1, secondSet: 1, get: 1, getMissing: 1, touch: 1, coldTouch: 2, destroy: 1 });
 
     const cachedStore = new SecretsSessionStore({ provider, path, cleanupInterval: 0, cache: { ttl: 5_000, max: 100 } });
     await cachedStore.set('sid2', sess(60_000));
@@ -55,7 +55,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
     await provider.close();
   });
 
-  test('a session keeps one version only; destroy leaves no metadata behind (raw GET metadata -> 404)', async () => {
+  test('a session keeps one version only (the mount\'s max_versions 1, no per-key metadata); destroy leaves no metadata behind (raw GET metadata -> 404)', async () => {
     const provider = openbaoProvider();
     const path = uniquePrefix('versions');
     const store = new SecretsSessionStore({ provider, path, cleanupInterval: 0 });
@@ -63,7 +63,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
     await store.touch('sid', sess(120_000, { v: 3 }));
     const meta = await metadata(store.keyOf('sid'));
     expect(meta.status).toBe(200);
-    expect(meta.body?.data.max_versions).toBe(1);
+    expect(meta.body?.data.max_versions).toBe(0); // nothing per key: the mount's max_versions (1) applies
     expect(meta.body?.data.current_version).toBe(4);
     expect(Object.keys(meta.body?.data.versions ?? {})).toEqual(['4']);
     await store.destroy('sid');

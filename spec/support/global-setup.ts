@@ -3,7 +3,7 @@
 // environments copy (--runInBand) and workers inherit. Missing components never fail here:
 // describeWith() in the specs decides between skip and failure.
 import { binaryPath } from './components';
-import { type DevServer, startDevServer } from './openbao';
+import { baoRequest, type DevServer, startDevServer } from './openbao';
 
 // One Redis probe for provisioning and specs alike (scripts/provision.js is plain CommonJS).
 const { pingRedis } = require('../../scripts/provision') as { pingRedis: (timeoutMs?: number) => Promise<boolean> };
@@ -26,6 +26,10 @@ async function startSharedVault(): Promise<void> {
   try {
     const server = await startDevServer();
     globalThis.__ESA_SHARED_BAO__ = server;
+    // One version per key for the whole mount, as docs/vault.md sets up (the provider writes no
+    // per-key max_versions and warns, ESA_VAULT_MAX_VERSIONS, when the mount keeps more).
+    const config = await baoRequest(server.address, server.rootToken, 'POST', 'secret/config', { max_versions: 1 });
+    if (config.status !== 204 && config.status !== 200) throw new Error(`POST secret/config answered ${config.status}`);
     process.env.ESA_TEST_VAULT_ADDR = server.address;
     process.env.ESA_TEST_VAULT_TOKEN = server.rootToken;
   } catch (err) {
