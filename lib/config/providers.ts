@@ -62,6 +62,9 @@ export async function vaultOptionsFromConfig(config: VaultProviderConfig, opts: 
   const ctx = { env: opts.env ?? process.env, baseDir: opts.baseDir ?? process.cwd() };
   return {
     address: config.address,
+    addresses: config.addresses,
+    consistency: config.consistency,
+    failoverBudgetMs: config.failover_budget === undefined ? undefined : Math.round(config.failover_budget * 1000),
     mount: config.mount,
     kvVersion: config.kv_version,
     namespace: config.namespace,

@@ -81,8 +81,16 @@ const vaultTls = z.strictObject({
   skip_verify: z.boolean().default(false),
 });
 
+const vaultUrl = () => z.string().refine((v) => hasSecretRefs(v) || isHttpUrl(v), { message: 'must be an http:// or https:// URL' });
+
 const vault = provider({
-  address: z.string().refine((v) => hasSecretRefs(v) || isHttpUrl(v), { message: 'must be an http:// or https:// URL' }),
+  /** One server, or a load balancer over a cluster. */
+  address: vaultUrl().optional(),
+  /** Every node of an HA cluster (instead of `address`). */
+  addresses: z.array(vaultUrl()).min(1).optional(),
+  consistency: z.enum(['strong', 'eventual']).optional(),
+  /** How long one call may keep failing over through a leader election (default 20s with `addresses`). */
+  failover_budget: duration().optional(),
   mount: z.string().min(1).default('secret'),
   kv_version: z.literal([1, 2, 'auto']).default(2),
   namespace: z.string().min(1).optional(),
@@ -99,6 +107,11 @@ const vault = provider({
 });
 
 function checkVaultAuth(value: Dict, ctx: z.RefinementCtx): void {
+  if (value.address === undefined && value.addresses === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['address'], message: 'required' }); // or addresses, for every node of a cluster
+  } else if (value.address !== undefined && value.addresses !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['addresses'], message: 'set either address (one server or a load balancer) or addresses (every node of a cluster), not both' });
+  }
   if (value.auth_method === 'kubernetes' && value.role === undefined) {
     ctx.addIssue({ code: 'custom', path: ['role'], message: 'required when auth_method is "kubernetes"' });
   }
