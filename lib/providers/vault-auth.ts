@@ -37,8 +37,8 @@ export class VaultAuthenticator {
   }
 
   /** Resolves once a token is in place; the first call logs in. */
-  ensure(): Promise<void> {
-    this.ready ??= this.start().catch((err) => {
+  ensure(deadline?: number): Promise<void> {
+    this.ready ??= this.start(deadline).catch((err) => {
       this.ready = undefined; // let the next request try again
       throw err;
     });
@@ -60,23 +60,24 @@ export class VaultAuthenticator {
     return true;
   }
 
-  private async start(): Promise<void> {
+  private async start(deadline?: number): Promise<void> {
     if (this.auth.method === 'token') {
       this.http.token = this.auth.token ?? this.env.VAULT_TOKEN ?? '';
       // Learn once whether the token expires; a failed lookup (e.g. a policy without
       // lookup-self) must not stop requests: the token is then used as it is.
-      await this.lookupAndSchedule().catch(() => undefined);
+      await this.lookupAndSchedule(deadline).catch(() => undefined);
       return;
     }
-    await this.login();
+    await this.login(deadline);
   }
 
   // The current (maybe expired) token stays in place while logging in: login paths ignore it, and
   // requests in flight meanwhile keep a token instead of going out with none.
-  private async login(): Promise<void> {
+  private async login(deadline?: number): Promise<void> {
     const { path, body } = await this.loginRequest();
     const response = await this.http.request<AuthResponse>('POST', path, {
       body,
+      deadline,
       idempotent: true,
       subject: path,
       operation: 'log in at',
@@ -105,8 +106,9 @@ export class VaultAuthenticator {
     throw new ConfigError('vault auth: token method has no login');
   }
 
-  private async lookupAndSchedule(): Promise<void> {
+  private async lookupAndSchedule(deadline?: number): Promise<void> {
     const response = await this.http.request<AuthResponse>('GET', 'auth/token/lookup-self', {
+      deadline,
       idempotent: true,
       subject: 'auth/token/lookup-self',
       operation: 'look up',

@@ -51,7 +51,11 @@ export interface RequestOptions<T = unknown> {
    * again; a throw ends the call. Without it such a write is never sent twice.
    */
   check?: (deadline: number | undefined) => Promise<WriteCheck<T>>;
-  /** A deadline shared with an enclosing call (epoch ms). */
+  /**
+   * When the provider call this request belongs to must end (epoch ms): every request of one
+   * provider call (login or token lookup, mount check, the operation, a re-read) shares it, so the
+   * budget bounds the whole provider call. Default: now + failoverBudgetMs.
+   */
   deadline?: number;
 }
 
@@ -205,7 +209,7 @@ export class VaultHttp {
       if (deadline === undefined) {
         if (attempt > this.opts.retries) throw failure.error;
       } else if (Date.now() + backoff + MIN_ATTEMPT_MS > deadline) {
-        throw this.budgetSpent(failure, o, started, attempt);
+        throw this.budgetSpent(failure, o, o.deadline === undefined ? started : o.deadline - budget, attempt);
       }
       await sleep(backoff);
     }
@@ -213,7 +217,7 @@ export class VaultHttp {
 
   private budgetSpent(failure: AttemptFailure, o: RequestOptions<unknown>, started: number, attempts: number): Error {
     const spent = Date.now() - started;
-    const budget = o.deadline === undefined ? `failoverBudgetMs ${this.opts.failoverBudgetMs}` : 'the enclosing call\'s failover budget';
+    const budget = `failoverBudgetMs ${this.opts.failoverBudgetMs}`;
     return new BackendUnavailableError(
       `${failure.error.message} The failover budget ran out (${budget}): gave up to ${o.operation} "${o.subject}" after ${spent} ms and ${attempts} attempts. Check the cluster's health, or raise failoverBudgetMs.`,
       { status: failure.status },

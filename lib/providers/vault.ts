@@ -111,8 +111,11 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
   let version: Promise<1 | 2> | undefined = options.kvVersion === 'auto' ? undefined : Promise.resolve(options.kvVersion ?? 2);
 
   /** Authenticated call; a 403 on a login-based method triggers one fresh login and one retry. */
+  /** When a provider call starting now must end: the failover budget bounds the whole call. */
+  const callDeadline = (): number | undefined => (failoverBudgetMs > 0 ? Date.now() + failoverBudgetMs : undefined);
+
   async function call<T>(method: HttpMethod, path: string, o: RequestOptions<T>): Promise<T | null> {
-    await auth.ensure();
+    await auth.ensure(o.deadline);
     const token = http.token;
     try {
       return await http.request<T>(method, path, o);
@@ -124,13 +127,17 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
 
   let mountChecked: Promise<void> | undefined;
   /** The mount's KV version; on KV v2 the first call also checks the mount's max_versions (once). */
-  async function kv(): Promise<1 | 2> {
-    const v = await detectVersion();
+  async function kv(deadline: number | undefined): Promise<1 | 2> {
+    const v = await detectVersion(deadline);
     if (v === 2) {
+      // One attempt (best effort, within the call's deadline): an unavailable server is checked
+      // again on the next call, and the operation itself reports the outage.
       mountChecked ??= checkMountMaxVersions(
-        () => call('GET', `${mount}/config`, { idempotent: true, subject: `${mountSegments.join('/')}/config`, operation: 'read the mount config' }),
+        () => call('GET', `${mount}/config`, { idempotent: false, subject: `${mountSegments.join('/')}/config`, operation: 'read the mount config', deadline }),
         { address: addresses.join(', '), mount: mountSegments.join('/') },
-      );
+      ).then((checked) => {
+        if (!checked) mountChecked = undefined;
+      });
       await mountChecked;
     }
     return v;
@@ -140,8 +147,9 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
     return call<KvV2Read>('GET', `${mount}/data/${key}`, { idempotent: true, allowNotFound: true, subject: path, operation: 'read', deadline });
   }
 
-  function detectVersion(): Promise<1 | 2> {
+  function detectVersion(deadline?: number): Promise<1 | 2> {
     version ??= call<MountInfo>('GET', `sys/internal/ui/mounts/${mount}`, {
+      deadline,
       idempotent: true,
       subject: mountSegments.join('/'),
       operation: 'detect the KV version of mount',
@@ -181,15 +189,16 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
       return http.requestCount;
     },
 
-    kvVersion: detectVersion,
+    kvVersion: () => detectVersion(callDeadline()),
 
     async get(path) {
       const key = encodeSegments(parsePath(path));
-      if ((await kv()) === 1) {
-        const res = await call<KvV1Read>('GET', `${mount}/${key}`, { idempotent: true, allowNotFound: true, subject: path, operation: 'read' });
+      const deadline = callDeadline();
+      if ((await kv(deadline)) === 1) {
+        const res = await call<KvV1Read>('GET', `${mount}/${key}`, { idempotent: true, allowNotFound: true, subject: path, operation: 'read', deadline });
         return res?.data ? { data: res.data } : null;
       }
-      const res = await readV2(key, path);
+      const res = await readV2(key, path, deadline);
       const data = res?.data?.data;
       return data ? ({ data, version: res?.data?.metadata?.version } satisfies SecretEntry) : null;
     },
@@ -197,11 +206,12 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
     async put(path, data, opts: PutOptions = {}) {
       const key = encodeSegments(parsePath(path));
       if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BackendError('put: data must be a plain object');
-      if ((await kv()) === 1) {
+      const deadline = callDeadline();
+      if ((await kv(deadline)) === 1) {
         if (opts.cas !== undefined) {
           throw new ConfigError(`vault: check-and-set needs a KV v2 mount; "${mountSegments.join('/')}" is KV v1`);
         }
-        await call('POST', `${mount}/${key}`, { body: data, idempotent: true, subject: path, operation: 'write' });
+        await call('POST', `${mount}/${key}`, { body: data, idempotent: true, subject: path, operation: 'write', deadline });
         return {};
       }
       const cas = opts.cas;
@@ -213,6 +223,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
         idempotent: cas === undefined,
         subject: path,
         operation: 'write',
+        deadline,
         check: cas === undefined ? undefined : (deadline) => checkCasWrite(key, path, data, cas, deadline),
       });
       return { version: res?.data?.version };
@@ -220,19 +231,21 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
 
     async delete(path) {
       const key = encodeSegments(parsePath(path));
-      const o = { idempotent: true, allowNotFound: true, subject: path, operation: 'delete' };
-      if ((await kv()) === 1) await call('DELETE', `${mount}/${key}`, o);
+      const o = { idempotent: true, allowNotFound: true, subject: path, operation: 'delete', deadline: callDeadline() };
+      if ((await kv(o.deadline)) === 1) await call('DELETE', `${mount}/${key}`, o);
       else await call('DELETE', `${mount}/metadata/${key}`, o);
     },
 
     async list(prefix) {
       const segments = parsePrefix(prefix);
       const folder = segments.length ? `${encodeSegments(segments)}/` : '';
-      const base = (await kv()) === 1 ? mount : `${mount}/metadata`;
+      const deadline = callDeadline();
+      const base = (await kv(deadline)) === 1 ? mount : `${mount}/metadata`;
       const res = await call<ListResponse>('LIST', `${base}/${folder}`, {
         idempotent: true,
         allowNotFound: true, // Vault answers 404 for a folder with no keys
         subject: prefix || '/',
+        deadline,
         operation: 'list',
       });
       return [...(res?.data?.keys ?? [])].sort();
