@@ -245,6 +245,28 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
     expect(stale).toBe(0);
   });
 
+  test('a leader change this instance has not seen: a strong read at the old leader is answered by the new one, a write there is redirected (307, followed once)', async () => {
+    const one = provider();
+    const path = `${prefix}/sessions/step-down`;
+    await one.put(path, { v: 1 }); // `one` now knows the active node
+    const old = await cluster.activeNode();
+    const steppedAt = Date.now();
+    const stepDown = await baoRequest(old.address, cluster.rootToken, 'PUT', 'sys/step-down');
+    expect(stepDown.status).toBe(204);
+    const leader = await leaderAfter(old.address, Date.now() + 20_000);
+    const other = provider();
+    await other.put(path, { v: 2 }); // another instance writes through the new leader
+    const before = one.requestCount;
+    expect((await one.get(path))?.data).toEqual({ v: 2 }); // sent to the old leader, now a standby
+    await one.put(path, { v: 3 });
+    const requests = one.requestCount - before;
+    expect((await other.get(path))?.data).toEqual({ v: 3 });
+    report('ha-step-down', { electionMs: leader.at - steppedAt, readAndWriteRequests: requests });
+    // The old leader answers the read with a 307 (followed once, and remembered) or forwards it
+    // and the write then gets the 307: 3 requests either way, never a stale answer.
+    expect(requests).toBe(3);
+  }, 30_000);
+
   test('kill -9 of the active node: 0 acknowledged sessions or tokens lost, only 200 or a 503 within the bound, successes resume after the election', async () => {
     const victim = await cluster.activeNode();
     const load = startLoad();
