@@ -11,8 +11,9 @@ export interface PutOptions {
    */
   cas?: number;
   /**
-   * Versions the backend keeps for this key, set when the key is first created (KV v2 metadata
-   * `max_versions`; providers without version history ignore it). Sessions use 1.
+   * Versions the backend should keep for this key. Sessions and tokens ask for 1. Providers
+   * without version history ignore it; the vault provider relies on the mount's `max_versions`
+   * instead of a per-key metadata write, and warns at start when the mount keeps more.
    */
   maxVersions?: number;
 }
