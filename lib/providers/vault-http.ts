@@ -246,7 +246,11 @@ export class VaultHttp {
         throw err;
       }
       const target = this.nodes.redirectedTo(err.location);
-      if (!target) throw new AttemptFailure(new BackendUnavailableError(`Vault at ${node} answered 307 without a usable Location to ${o.operation} "${o.subject}".`, { status: 307 }), 'safe', 307);
+      if (!target) {
+        this.nodes.failed(node);
+        const why = `Vault at ${node} redirected (307) to a location that is not a configured node, not followed, to ${o.operation} "${o.subject}".`;
+        throw new AttemptFailure(new BackendUnavailableError(why, { status: 307 }), 'safe', 307);
+      }
       try {
         return await this.send<T>(target, method, path, o, headers, timeoutMs, !read);
       } catch (again) {

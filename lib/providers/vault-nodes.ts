@@ -26,6 +26,8 @@ export class VaultNodes {
   private active?: string;
   private discovery?: Promise<string>;
   private readonly downUntil = new Map<string, number>();
+  /** A node's own `leader_address` (its api_addr) -> the address configured for it. */
+  private readonly aliases = new Map<string, string>();
   private next = 0;
 
   constructor(
@@ -66,41 +68,63 @@ export class VaultNodes {
     if (this.active === address) this.active = undefined;
   }
 
-  /** A 307 named the active node. Returns the configured address it matches, or the URL itself. */
+  /**
+   * A 307 named the active node. Returns where to follow it: a configured node (or the api_addr a
+   * configured node reported as its own), or with one address a URL of the same scheme; anything
+   * else is not followed (undefined), so the token is never sent to a host nobody configured.
+   */
   redirectedTo(location: string): string | undefined {
-    let origin: string;
+    let url: URL;
     try {
-      origin = new URL(location).origin;
+      url = new URL(location);
     } catch {
       return undefined;
     }
-    const known = this.addresses.find((a) => normalise(a) === normalise(origin)) ?? origin;
-    if (this.clustered) {
-      this.active = known;
-      this.downUntil.delete(known);
-    }
+    const known = this.configured(url.origin);
+    if (!this.clustered) return known ?? (url.protocol === new URL(this.addresses[0] as string).protocol ? url.origin : undefined);
+    if (!known) return undefined;
+    this.active = known;
+    this.downUntil.delete(known);
     return known;
+  }
+
+  /** The configured address for `origin` (itself, or the node whose api_addr it is). */
+  private configured(origin: string): string | undefined {
+    const key = normalise(origin);
+    return this.addresses.find((a) => normalise(a) === key) ?? this.aliases.get(key);
   }
 
   /**
    * Asks every node for the leader and settles as soon as a majority of the configured nodes name
-   * the same one, so a hung node (SIGSTOP, a partition) costs nothing once the others agree. A node
-   * that answers is_self maps its own `leader_address` to the address configured for it.
+   * the same one, so a hung node (SIGSTOP, a partition) costs nothing once the others agree. The
+   * leader is named by its api_addr; a node that answers is_self tells which configured address
+   * that is. A leader that maps to no configured address is never used.
    */
   private vote(timeoutMs: number): Promise<string> {
     const needed = Math.floor(this.addresses.length / 2) + 1;
     const votes = new Map<string, number>();
-    const alias = new Map<string, string>();
     let settled = 0;
+    let elected: string | undefined;
     return new Promise((resolve, reject) => {
       let done = false;
-      const finish = () => {
-        if (done || settled < this.addresses.length) return;
+      const decide = () => {
+        if (done) return;
+        const address = elected === undefined ? undefined : this.configured(elected);
+        if (address) {
+          done = true;
+          this.active = address;
+          this.downUntil.delete(address);
+          resolve(address);
+          return;
+        }
+        if (settled < this.addresses.length) return;
         done = true;
         const counts = [...votes.entries()].map(([leader, n]) => `${leader} × ${n}`).join(', ');
         reject(
           new BackendUnavailableError(
-            `No active Vault node agreed on by a majority of ${this.addresses.join(', ')} (${counts || 'no node named a leader'}); a leader election may be running.`,
+            elected
+              ? `The Vault nodes name ${elected} as the active node, which is not one of ${this.addresses.join(', ')}: list every node's api_addr in addresses.`
+              : `No active Vault node agreed on by a majority of ${this.addresses.join(', ')} (${counts || 'no node named a leader'}); a leader election may be running.`,
           ),
         );
       };
@@ -109,24 +133,17 @@ export class VaultNodes {
           (answer) => {
             settled++;
             const leader = answer.leader_address ? normalise(answer.leader_address) : '';
-            if (leader && !done) {
-              if (answer.is_self) alias.set(leader, address);
+            if (leader && answer.is_self) this.aliases.set(leader, address);
+            if (leader && !elected) {
               const n = (votes.get(leader) ?? 0) + 1;
               votes.set(leader, n);
-              if (n >= needed) {
-                done = true;
-                const chosen = alias.get(leader) ?? this.addresses.find((a) => normalise(a) === leader) ?? leader;
-                this.active = chosen;
-                this.downUntil.delete(chosen);
-                resolve(chosen);
-                return;
-              }
+              if (n >= needed) elected = leader;
             }
-            finish();
+            decide();
           },
           () => {
             settled++;
-            finish();
+            decide();
           },
         );
       }

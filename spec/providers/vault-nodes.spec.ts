@@ -53,6 +53,22 @@ describe('VaultNodes: the active node by majority vote', () => {
     expect(new Set(picks)).toEqual(new Set([N[1], N[2]]));
   });
 
+  test('nodes that name the leader by an api_addr other than the configured address: the node that says is_self maps it', async () => {
+    const api = 'https://vault-2.internal:8200';
+    const nodes = new VaultNodes(N, async (address) => ({ is_self: address === N[1], leader_address: api }));
+    expect(await nodes.activeNode(1_000)).toBe(N[1]);
+    expect(nodes.redirectedTo(`${api}/v1/secret/data/x`)).toBe(N[1]);
+  });
+
+  test('a leader that is no configured node is never used, and a 307 elsewhere is not followed (the token stays home)', async () => {
+    const nodes = new VaultNodes(N, async () => ({ leader_address: 'http://elsewhere:8200' }));
+    await expect(nodes.activeNode(1_000)).rejects.toThrow(/not one of .* list every node's api_addr in addresses/);
+    expect(nodes.redirectedTo('http://evil.example:8200/v1/secret/data/x')).toBeUndefined();
+    const single = new VaultNodes(['https://lb:8200'], () => never);
+    expect(single.redirectedTo('https://vault-3:8200/v1/x')).toBe('https://vault-3:8200');
+    expect(single.redirectedTo('http://vault-3:8200/v1/x')).toBeUndefined(); // no downgrade to plain HTTP
+  });
+
   test('one address (a server or a load balancer): nothing to vote on', async () => {
     const nodes = new VaultNodes([N[0] as string], () => never);
     expect(await nodes.activeNode(10)).toBe(N[0]);
