@@ -3,6 +3,7 @@ import { parseDuration } from '../config/duration';
 import { ConfigError } from '../errors';
 import { parsePath } from '../providers/paths';
 import { bearerAuth } from '../tokens/middleware';
+import type { TokenVerifier } from '../tokens/types';
 import { createAuditor } from './audit';
 import { AutoRotator, type DeliveryTarget, deliverToken } from './auto-rotate';
 import { ApiError, errorHandler, sendError } from './errors';
@@ -68,7 +69,7 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
     if (!guards.every((g) => typeof g === 'function')) throw new ConfigError('tokenAdminRouter: guard must be a middleware function or a list of them');
   } else {
     if (typeof opts.tokens.verify !== 'function') throw new ConfigError('tokenAdminRouter: pass a TokenStore as `tokens`, or your own `guard`');
-    const verifier = { verify: opts.tokens.verify.bind(opts.tokens) };
+    const verifier = { verify: opts.tokens.verify.bind(opts.tokens), failureLimiter: (opts.tokens as TokenVerifier).failureLimiter };
     guards = [bearerAuth({ tokens: verifier, scopes: [opts.adminScope ?? 'admin'], realm: opts.realm ?? 'admin', logger })];
   }
 

@@ -30,11 +30,11 @@ describe('bearerAuth under a flood of bad tokens', () => {
       reads.push(path);
       return get(path);
     };
-    store = new TokenStore({ provider, bcryptCost: opts.bcryptCost, bcryptMaxQueue: opts.bcryptMaxQueue });
-    const app = express();
     // The client is the x-client header here (one host sends everything over loopback).
     const rateLimit = opts.rateLimit && { ...opts.rateLimit, keyGenerator: (req: express.Request) => String(req.headers['x-client'] ?? 'anon') };
-    app.get('/api', bearerAuth({ tokens: store, rateLimit, logger: recordingLogger() }), (req, res) => {
+    store = new TokenStore({ provider, bcryptCost: opts.bcryptCost, bcryptMaxQueue: opts.bcryptMaxQueue, rateLimit, createMaxQueue: 64 });
+    const app = express();
+    app.get('/api', bearerAuth({ tokens: store, logger: recordingLogger() }), (req, res) => {
       res.json({ who: req.auth?.name });
     });
     server = await listen(app);
