@@ -22,7 +22,7 @@ import { sharedVault, uniquePrefix } from '../support/vault';
 import { compiledLibrary, ROOT } from '../reliability/crash-library';
 
 /** Items raced per scenario and backend; each chunk of CHUNK items goes to the three processes at once. */
-const SIZES = { revoke: 220, revokeControl: 40, touch: 220, save: 220, saveControl: 40, rotate: 140 };
+const SIZES = { revoke: 200, revokeControl: 40, touch: 200, save: 200, saveControl: 40, rotate: 120 };
 const CHUNK = 20;
 /** Random delay (ms) before each operation, so the interleavings differ from one item to the next. */
 const SPREAD_MS = 4;
