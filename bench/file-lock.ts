@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import type { SessionData } from 'express-session';
 import ts from 'typescript';
 import { createFileProvider, type SecretProvider, SecretsSessionStore } from '../lib';
-import { envInt, fmt, ratio, runRounds, type Summary, shuffle, summarize } from './lib/stats';
+import { envInt, fmt, ratio, runRounds, type Sample, type Summary, shuffle, summarize } from './lib/stats';
 import { makeSession, newSid, ops } from './lib/stores';
 
 const ROOT = resolve(__dirname, '..');
@@ -61,34 +61,52 @@ interface Row {
   summary: Summary;
 }
 
-async function measure(make: ProviderFactory, dir: string, op: Op, concurrency: number): Promise<Summary> {
-  const runs = envInt('BENCH_RUNS', 3);
-  const budgetMs = envInt('BENCH_OPS_MS', 300);
-  const maxOps = envInt('BENCH_OPS_MAX', 5_000);
-  const pool = envInt('BENCH_POOL', 256);
+interface Subject {
+  provider: SecretProvider;
+  store: SecretsSessionStore;
+  items: [string, SessionData][];
+}
+
+async function prepare(make: ProviderFactory, dir: string): Promise<Subject> {
   const provider = make(dir);
   const store = new SecretsSessionStore({ provider, cleanupInterval: false });
-  const items: [string, SessionData][] = Array.from({ length: pool }, (_, i) => [newSid(), makeSession(i)]);
+  const items: [string, SessionData][] = Array.from({ length: envInt('BENCH_POOL', 256) }, (_, i) => [newSid(), makeSession(i)]);
   for (const [sid, sess] of items) await ops.set(store, sid, sess);
-  const samples = [];
-  for (let run = 0; run < runs; run++) {
-    samples.push(
-      await runRounds<[string, SessionData]>({
-        concurrency,
-        budgetMs,
-        maxOps,
-        prepare: async () => shuffle([...items]),
-        op: ([sid, sess]) => {
-          if (op === 'put') return provider.put(`plain/${sid}`, { value: sid });
-          if (op === 'set') return ops.set(store, sid, sess);
-          return ops.touch(store, sid, sess);
-        },
-      }),
-    );
+  return { provider, store, items };
+}
+
+function sample(subject: Subject, op: Op, concurrency: number) {
+  const { provider, store, items } = subject;
+  return runRounds<[string, SessionData]>({
+    concurrency,
+    budgetMs: envInt('BENCH_OPS_MS', 300),
+    maxOps: envInt('BENCH_OPS_MAX', 5_000),
+    prepare: async () => shuffle([...items]),
+    op: ([sid, sess]) => {
+      if (op === 'put') return provider.put(`plain/${sid}`, { value: sid });
+      if (op === 'set') return ops.set(store, sid, sess);
+      return ops.touch(store, sid, sess);
+    },
+  });
+}
+
+/**
+ * Every variant on its own folder, measured in alternation run by run (the order flips each run),
+ * so that load from other processes on the machine falls on all of them alike.
+ */
+async function measure(variants: [string, ProviderFactory][], dir: string, op: Op, concurrency: number): Promise<Row[]> {
+  const subjects = await Promise.all(variants.map(([, make], i) => prepare(make, join(dir, `v${i}`))));
+  const samples = subjects.map(() => [] as Sample[]);
+  for (let run = 0; run < envInt('BENCH_RUNS', 3); run++) {
+    const order = subjects.map((_, i) => i);
+    if (run % 2 === 1) order.reverse();
+    for (const i of order) samples[i].push(await sample(subjects[i], op, concurrency));
   }
-  await store.close();
-  await provider.close();
-  return summarize(samples);
+  for (const { store, provider } of subjects) {
+    await store.close();
+    await provider.close();
+  }
+  return variants.map(([variant], i) => ({ variant, op, concurrency, summary: summarize(samples[i]) }));
 }
 
 /** File rows of the last full bench run, keyed "op c". */
@@ -112,17 +130,15 @@ async function main(): Promise<void> {
     let n = 0;
     for (const op of OPS) {
       for (const concurrency of CONCURRENCIES) {
-        for (const [variant, make] of variants) {
-          const dir = join(scratch, `s${n++}`);
-          mkdirSync(dir);
-          rows.push({ variant, op, concurrency, summary: await measure(make, dir, op, concurrency) });
-          rmSync(dir, { recursive: true, force: true });
-        }
+        const dir = join(scratch, `s${n++}`);
+        mkdirSync(dir);
+        rows.push(...(await measure(variants, dir, op, concurrency)));
+        rmSync(dir, { recursive: true, force: true });
       }
     }
     const earlier = earlierFigures();
     console.log('# file provider: cost of the cross-process check-and-set\n');
-    console.log(`node ${process.version}, ${envInt('BENCH_RUNS', 3)} runs of up to ${envInt('BENCH_OPS_MS', 300)} ms each; fsync on; median of runs\n`);
+    console.log(`node ${process.version}, ${envInt('BENCH_RUNS', 3)} runs of up to ${envInt('BENCH_OPS_MS', 300)} ms each, variants in alternation; fsync on; median of runs\n`);
     console.log('| op | callers | variant | p50 µs | p99 µs | ops/s | p50 now / before | last full bench (esa-file) p50 µs, ops/s |');
     console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |');
     for (const op of OPS) {
