@@ -70,7 +70,7 @@ export function seconds(value: unknown, field: string): number {
 
 function expiresIn(value: unknown, limits: Limits): number | null | undefined {
   if (value === undefined) {
-    if (limits.maxTtl !== null) throw bad(`expires_in is required: tokens must expire within ${limits.maxTtl} seconds.`);
+    if (limits.maxTtl !== null) throw bad(`expires_in (or expires_at) is required: tokens must expire within ${limits.maxTtl} seconds.`);
     return undefined;
   }
   if (value === null) {

@@ -80,7 +80,7 @@ export function createCases(): void {
       ['expires_in a boolean', { name: 'a', expires_in: true }, /expires_in must be/],
       ['expires_in over maxTtl', { name: 'a', expires_in: '366d' }, /at most 31536000 seconds \(maxTtl\)/],
       ['expires_in null under maxTtl', { name: 'a', expires_in: null }, /cannot be null/],
-      ['expires_in absent under maxTtl', { name: 'a' }, /expires_in is required/],
+      ['expires_in absent under maxTtl', { name: 'a' }, /expires_in \(or expires_at\) is required/],
       ['an unknown field', { name: 'a', expires_in: 60, admin: true }, /Unknown field\(s\): "admin"/],
       ['a body that is a list', [{ name: 'a' }], /must be a JSON object/],
       ['delivery_path without autoRotate', { name: 'a', expires_in: 60, delivery_path: 'apps/x' }, /autoRotate/],

@@ -98,6 +98,10 @@ describeWith('chromium', 'token admin page with a session guard (Chromium)', () 
     expect(await page.isVisible('#sign-out')).toBe(true);
     expect(await page.getAttribute('#app-link', 'href')).toBe('/');
     expect(await page.evaluate<string[]>('Object.values(sessionStorage)')).toEqual([linked.adminToken]);
+    await page.click('#sign-out'); // no session behind it: back to the signed-out view
+    await page.locator('#signin-token').waitFor();
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+    problems.console = problems.console.filter((m) => !m.includes('status of 401'));
     expect(problems).toEqual({ console: [], pageErrors: [], csp: [] });
     await context.close();
   });

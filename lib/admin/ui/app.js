@@ -109,5 +109,10 @@ $('signin-form').addEventListener('submit', (ev) => {
   $('signin-token').value = '';
   start();
 });
-$('sign-out').addEventListener('click', () => signedOut(''));
+// Forget the pasted token; behind the app's guard its session (if any) may still sign the page in.
+$('sign-out').addEventListener('click', () => {
+  forgetToken();
+  if (config.mode === 'guard') start();
+  else signedOut('');
+});
 start();
