@@ -127,7 +127,7 @@ export class TokenStore implements TokenVerifier {
   async create(input: CreateTokenInput): Promise<IssuedToken> {
     const fields = checkCreateInput(input);
     const { token, id } = generateToken(this.prefix);
-    const record = await this.newRecord(id, token, fields, input.expiresIn);
+    const record = await this.newRecord(id, token, fields, input);
     await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
     return { token, record: toInfo(record) };
   }
@@ -146,7 +146,7 @@ export class TokenStore implements TokenVerifier {
     const id = await importedTokenId(credential, this.prefix);
     // A read, not check-and-set, so imports work on KV v1 mounts too (an operator runs them once).
     if (await this.read(id)) throw new TokenError('TOKEN_EXISTS', `Token "${id}" is already in the store.`);
-    const record = await this.newRecord(id, credential, fields, input.expiresIn);
+    const record = await this.newRecord(id, credential, fields, input);
     // Importing a credential again after its revocation is an operator's explicit wish (KV v1 tombstone).
     await this.provider.delete(this.revokedPath(id));
     await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
@@ -379,9 +379,9 @@ export class TokenStore implements TokenVerifier {
   }
 
   /** A fresh record for `credential` under `id`: only its bcrypt hash is kept. */
-  private async newRecord(id: string, credential: string, fields: ReturnType<typeof checkCreateInput>, expiresIn: CreateTokenInput['expiresIn']): Promise<TokenRecord> {
+  private async newRecord(id: string, credential: string, fields: ReturnType<typeof checkCreateInput>, input: CreateTokenInput): Promise<TokenRecord> {
     const now = this.now();
-    const expiresAt = this.expiry(expiresIn, now);
+    const expiresAt = input.expiresAt === undefined ? this.expiry(input.expiresIn, now) : this.exactExpiry(input.expiresAt, now);
     return {
       id,
       method: 'TOKEN',
@@ -414,6 +414,14 @@ export class TokenStore implements TokenVerifier {
       if (lifetime > this.maxTtlMs) throw new TokenError('INVALID_TOKEN_INPUT', `expiresIn is longer than the maximum of ${this.maxTtlMs / 1000} seconds`);
     }
     return lifetime === null ? null : now + lifetime;
+  }
+
+  /** `expiresAt` as epoch ms: in the future and within `maxTtl`, kept exactly (no rounding). */
+  private exactExpiry(at: number | string, now: number): number {
+    const ms = new Date(at).getTime();
+    if (Number.isNaN(ms) || ms <= now) throw new TokenError('INVALID_TOKEN_INPUT', 'expiresAt must be a time in the future');
+    if (this.maxTtlMs !== null && ms - now > this.maxTtlMs) throw new TokenError('INVALID_TOKEN_INPUT', `expiresAt is later than the maximum lifetime of ${this.maxTtlMs / 1000} seconds`);
+    return ms;
   }
 
   private refuseStatic(id: string, verb: string): void {
