@@ -1,11 +1,11 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type SessionData, Store } from 'express-session';
-import { BackendError, ConfigError, ConflictError, InvalidPathError } from '../errors';
+import { BackendError, ConfigError, ConflictError, InvalidSessionIdError } from '../errors';
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
 import type { SecretProvider } from '../providers/types';
 import { settle } from './callback';
-import { SID_DIGEST_LENGTH, sidDigest } from './key';
+import { isValidSessionId, SID_DIGEST_LENGTH, sessionIdProblem, sidDigest } from './key';
 import { forEachBounded } from './pool';
 import { fromData, isLive, type SessionRecord, toData } from './record';
 import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
@@ -18,6 +18,7 @@ const SCAN_CONCURRENCY = 8;
 const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
 
 type Cookie = { originalMaxAge?: number | null };
+type StoreEvent = 'create' | 'update' | 'set' | 'touch' | 'destroy';
 
 const misplaced = (key: string) =>
   new BackendError(`"${key}" is not a session record: its sid is missing or is not the id this key is for. Delete it.`);
@@ -108,12 +109,13 @@ export class SecretsSessionStore extends Store {
   override set(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<undefined>;
   override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      if (!this.isSid(sid)) throw new InvalidPathError('session id is not a valid path segment (check `genid`)');
+      if (!this.isSid(sid)) throw new InvalidSessionIdError(sessionIdProblem(sid) as string);
       if (this.recent.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) return this.remove(sid);
-      await this.write(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt);
+      const version = await this.write(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt);
+      this.announce(version === undefined ? ['set'] : [version === 1 ? 'create' : 'update', 'set'], sid);
       return null;
     }, callback);
   }
@@ -148,7 +150,9 @@ export class SecretsSessionStore extends Store {
         await this.write(sid, await this.serializer.stringify(stored), expiresAt, current.version);
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
+        return null;
       }
+      this.announce(['touch'], sid, session);
       return null;
     }, callback);
   }
@@ -161,6 +165,7 @@ export class SecretsSessionStore extends Store {
       if (!this.isSid(sid)) return null;
       this.recent.destroyed(sid);
       await this.provider.delete(this.keyOf(sid));
+      this.announce(['destroy'], sid);
       return null;
     }, callback);
   }
@@ -247,9 +252,9 @@ export class SecretsSessionStore extends Store {
     return `${this.path}/${this.prefix}${sidDigest(sid)}`;
   }
 
+  /** Any non-empty string up to 4096 characters (see `isValidSessionId`); it only ever reaches a hash. */
   private isSid(sid: unknown): sid is string {
-    // The id alone must be a safe segment too, so validity never depends on the prefix.
-    return typeof sid === 'string' && isValidSegment(sid) && isValidSegment(this.prefix + sid);
+    return isValidSessionId(sid);
   }
 
   private async read(provider: SecretProvider, key: string): Promise<SessionRecord | null> {
@@ -261,11 +266,24 @@ export class SecretsSessionStore extends Store {
    * Stores session `sid` (one version kept) and remembers what was written; with `cas`, only if
    * the backend still holds that version (a ConflictError otherwise, and nothing remembered).
    */
-  private async write(sid: string, text: string, expiresAt: number | null, cas?: number): Promise<void> {
+  private async write(sid: string, text: string, expiresAt: number | null, cas?: number): Promise<number | undefined> {
     this.recent.forget(sid);
     const opts = cas === undefined ? { maxVersions: 1 } : { maxVersions: 1, cas };
     const { version } = await this.provider.put(this.keyOf(sid), toData(text, expiresAt, sid), opts);
     this.recent.saw(sid, { session: text, expires_at: expiresAt, sid }, version);
+    return version;
+  }
+
+  /**
+   * connect-mongo's events, after the write succeeded: `create` (first version) or `update`, then
+   * `set`, on set; `touch` when a touch wrote; `destroy`. Listeners get `(sid)`, `touch` also the
+   * session. On KV v1, which keeps no versions, set emits only `set`.
+   */
+  private announce(events: StoreEvent[], sid: string, session?: SessionData): void {
+    for (const event of events) {
+      if (session === undefined) this.emit(event, sid);
+      else this.emit(event, sid, session);
+    }
   }
 
   /** Deletes a session whose new expiry is already past (set/touch with a past cookie expiry). */
