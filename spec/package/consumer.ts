@@ -28,6 +28,9 @@ export async function packedConsumer(): Promise<Consumer> {
     if (name === PACKAGE || name.startsWith('.')) continue;
     await symlink(join(ROOT, 'node_modules', name), join(modules, name));
   }
+  // npm would link the package's bin too: `npx express-secrets-auth` then runs it, offline.
+  await mkdir(join(modules, '.bin'), { recursive: true });
+  await symlink(join('..', PACKAGE, 'dist', 'cli.js'), join(modules, '.bin', PACKAGE));
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'esa-consumer', version: '1.0.0', private: true }));
   return { dir, tarball };
 }
