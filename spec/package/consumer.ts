@@ -2,7 +2,7 @@
 // is unpacked into the project's node_modules, its dependencies are symlinks to this checkout's.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -31,6 +31,7 @@ export async function packedConsumer(): Promise<Consumer> {
   // npm would link the package's bin too: `npx express-secrets-auth` then runs it, offline.
   await mkdir(join(modules, '.bin'), { recursive: true });
   await symlink(join('..', PACKAGE, 'dist', 'cli.js'), join(modules, '.bin', PACKAGE));
+  await chmod(join(target, 'dist', 'cli.js'), 0o755); // as npm does for a package's bin
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'esa-consumer', version: '1.0.0', private: true }));
   return { dir, tarball };
 }
