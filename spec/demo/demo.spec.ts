@@ -3,7 +3,7 @@
 // and the hardening of its forms. `npm run demo:vault` is booted too, with a real OpenBao.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeWith } from '../support/components';
@@ -189,6 +189,15 @@ describe('demo app on the file provider (npm start)', () => {
       await second.stop();
     }
   }, 60_000);
+
+  test('a data folder written unencrypted (an older demo) is refused with what to do, in one line', async () => {
+    await mkdir(join(dir, 'secrets', 'demo'), { recursive: true });
+    await writeFile(join(dir, 'secrets', 'demo', 'app.json'), JSON.stringify({ esa: 1, version: 1, data: { session_secret: 'x' } }));
+    const proc = boot([SERVER, '--port', '0'], fileEnv());
+    expect(await exitCode(proc)).toBe(1);
+    expect(proc.output().trim()).toBe(`demo: ${join(dir, 'secrets')} holds demo data written without encryption. Delete it (rm -rf ${join(dir, 'secrets')}) to start encrypted, or set DEMO_DATA_DIR to another folder.`);
+    expect(existsSync(join(dir, 'secrets.key'))).toBe(false);
+  }, 30_000);
 
   test('hardening: login rate limit, CSRF on login and logout, short plain error pages (413, bad charset, 404)', async () => {
     const demo = await startDemo(fileEnv());
