@@ -2,7 +2,10 @@
 // `destroy`; on every provider, and through express-session.
 import type { SessionData } from 'express-session';
 import request from 'supertest';
-import type { SecretsSessionStore } from '../../lib/session/store';
+import { createVaultProvider } from '../../lib/providers/vault';
+import { SecretsSessionStore } from '../../lib/session/store';
+import { enableKvV1 } from '../support/openbao';
+import { sharedVault, uniquePrefix } from '../support/vault';
 import { describeWith } from '../support/components';
 import { expressVersions, sessionApp } from './app';
 import { type Backend, fileBackend, memoryBackend, openbaoBackend } from './backends';
@@ -42,7 +45,7 @@ function eventSuite(make: () => Backend | Promise<Backend>): void {
 
   test('no event for a failed set, a touch that writes nothing (touchAfter or an unknown session)', async () => {
     const store = backend.create(backend.namespace(), {}) as unknown as SecretsSessionStore;
-    const lazy = new (store.constructor as typeof SecretsSessionStore)({ provider: store.provider, path: store.path, touchAfter: 3600, cleanupInterval: 0 });
+    const lazy = new SecretsSessionStore({ provider: store.provider, path: store.path, touchAfter: 3600, cleanupInterval: 0 });
     try {
       const seen = record(lazy);
       await lazy.set('sid-2', sess(60_000));
@@ -84,6 +87,27 @@ describe.each(expressVersions)('store events through express-session (%s)', (_na
       ]);
     } finally {
       await backend.teardown();
+    }
+  });
+});
+
+describeWith('openbao', 'store events on OpenBao KV v1 (no versions)', () => {
+  test('set emits only `set` (create and update cannot be told apart); touch and destroy as elsewhere', async () => {
+    const { address, token } = sharedVault();
+    const mount = uniquePrefix('kv1-events');
+    await enableKvV1(address, token, mount);
+    const provider = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion: 1 });
+    const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
+    try {
+      const seen = record(store);
+      await store.set('sid-1', sess(60_000));
+      await store.set('sid-1', sess(60_000, { v: 2 }));
+      await store.touch('sid-1', sess(600_000));
+      await store.destroy('sid-1');
+      expect(seen.map(([event]) => event)).toEqual(['set', 'set', 'touch', 'destroy']);
+    } finally {
+      await store.close();
+      await provider.close();
     }
   });
 });
