@@ -1,12 +1,12 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Request } from 'express';
 import { type Session, type SessionData, Store } from 'express-session';
-import { BackendError, ConfigError, ConflictError, InvalidPathError } from '../errors';
+import { BackendError, ConfigError, ConflictError, InvalidSessionIdError } from '../errors';
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
 import type { SecretProvider } from '../providers/types';
 import { settle } from './callback';
-import { SID_DIGEST_LENGTH, sidDigest } from './key';
+import { isValidSessionId, SID_DIGEST_LENGTH, sessionIdProblem, sidDigest } from './key';
 import { forEachBounded } from './pool';
 import { fromData, isLive, type SessionRecord, toData } from './record';
 import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
@@ -21,6 +21,7 @@ const SCAN_CONCURRENCY = 8;
 const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
 
 type Cookie = { originalMaxAge?: number | null };
+type StoreEvent = 'create' | 'update' | 'set' | 'touch' | 'destroy';
 
 const misplaced = (key: string) =>
   new BackendError(`"${key}" is not a session record: its sid is missing or is not the id this key is for. Delete it.`);
@@ -132,13 +133,15 @@ export class SecretsSessionStore extends Store {
   override set(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<undefined>;
   override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      if (!this.isSid(sid)) throw new InvalidPathError('session id is not a valid path segment (check `genid`)');
+      if (!this.isSid(sid)) throw new InvalidSessionIdError(sessionIdProblem(sid) as string);
       if (this.recent.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) return this.remove(sid);
       const written = await this.save(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt, loadedOf(session));
-      if (written) markLoaded(session, written.version);
+      if (!written) return null;
+      markLoaded(session, written.version);
+      this.announce(written.version === undefined ? ['set'] : [written.version === 1 ? 'create' : 'update', 'set'], sid);
       return null;
     }, callback);
   }
@@ -171,14 +174,16 @@ export class SecretsSessionStore extends Store {
       if (cookie) stored.cookie = cookie as SessionData['cookie'];
       const text = await this.serializer.stringify(stored);
       if (current.version === undefined) {
-        await this.writeUnversioned(sid, text, expiresAt);
+        if (await this.writeUnversioned(sid, text, expiresAt)) this.announce(['touch'], sid, session);
         return null;
       }
       try {
         await this.write(sid, text, expiresAt, current.version);
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err; // changed or ended meanwhile: that change wins
+        return null;
       }
+      this.announce(['touch'], sid, session);
       return null;
     }, callback);
   }
@@ -194,6 +199,7 @@ export class SecretsSessionStore extends Store {
       // Without check-and-set the mark comes first, so a save racing this logout finds it (ended.ts).
       if (!(await this.isVersioned())) await this.ended.mark(key, Date.now());
       await this.provider.delete(key);
+      this.announce(['destroy'], sid);
       return null;
     }, callback);
   }
@@ -282,8 +288,8 @@ export class SecretsSessionStore extends Store {
   }
 
   private isSid(sid: unknown): sid is string {
-    // The id alone must be a safe segment too, so validity never depends on the prefix.
-    return typeof sid === 'string' && isValidSegment(sid) && isValidSegment(this.prefix + sid);
+    // Any non-empty string up to 4096 characters (see isValidSessionId): it only ever reaches a hash.
+    return isValidSessionId(sid);
   }
 
   private async read(provider: SecretProvider, key: string): Promise<SessionRecord | null> {
@@ -322,6 +328,18 @@ export class SecretsSessionStore extends Store {
       const current = await this.readSession(sid);
       if (!current) return null;
       expected = current.version ?? 0;
+    }
+  }
+
+  /**
+   * connect-mongo's events, after the write succeeded: `create` (first version) or `update`, then
+   * `set`, on set; `touch` when a touch wrote; `destroy`. Listeners get `(sid)`, `touch` also the
+   * session. On KV v1, which keeps no versions, set emits only `set`.
+   */
+  private announce(events: StoreEvent[], sid: string, session?: SessionData): void {
+    for (const event of events) {
+      if (session === undefined) this.emit(event, sid);
+      else this.emit(event, sid, session);
     }
   }
 
