@@ -95,7 +95,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
     return baseReady;
   }
 
-  function decode(path: string, text: string): SecretEntry {
+  function envelopeOf(path: string, text: string): Envelope {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -103,6 +103,11 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       throw new BackendError(`Secret file for "${path}" is not valid JSON; restore it from a backup or delete it.`);
     }
     if (!isEnvelope(parsed)) throw new BackendError(`Secret file for "${path}" is not in the expected format.`);
+    return parsed;
+  }
+
+  function decode(path: string, text: string): SecretEntry {
+    const parsed = envelopeOf(path, text);
     if (parsed.sealed) {
       if (!key) throw new ConfigError(`file provider: "${path}" is encrypted; set encryptionKey to read it`);
       const plain = unseal(key, parsed.sealed, `${path}#${parsed.version}`);
@@ -126,6 +131,16 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       return { data: { value: (await readText(file)).replace(/\r?\n$/, '') } };
     } catch (err) {
       if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  /** The stored version (0 when absent), from the envelope alone: no decryption needed. */
+  async function versionOf(path: string, file: string): Promise<number> {
+    try {
+      return envelopeOf(path, await readText(file + SUFFIX)).version;
+    } catch (err) {
+      if (isMissing(err)) return 0;
       throw err;
     }
   }
@@ -220,7 +235,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       const written = await withLock(path, () =>
         underFileLock(file, true, async (lock) => {
           // Read under the lock: another process may have written since this one last did.
-          const current = (await read(path, segments))?.version ?? 0;
+          const current = await versionOf(path, file);
           if (opts.cas !== undefined && opts.cas !== current) throw new ConflictError(path, opts.cas, current);
           const version = current + 1;
           const envelope: Envelope = key
