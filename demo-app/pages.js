@@ -10,20 +10,24 @@ function layout(title, body) {
 <body><main class="card"><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 
-function loginPage(error) {
+const csrfField = (csrf) => `<input type="hidden" name="_csrf" value="${escapeHtml(csrf)}">`;
+
+function loginPage(csrf, error) {
   return layout(
     'Sign in',
     `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/login">
+  ${csrfField(csrf)}
   <label>User name <input name="username" autocomplete="username" required autofocus></label>
   <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
   <button type="submit">Sign in</button>
 </form>
-<p class="hint">Demo user: <code>demo</code> / <code>demo-password</code> (demo-app/users.json).</p>`,
+<p class="hint">Demo user: <code>demo</code> / <code>demo-password</code> (demo-app/users.json).</p>
+<p class="hint">Or open the <a href="/api/v2/auth/ui">token page</a> with the admin token the demo printed on its first start.</p>`,
   );
 }
 
-function homePage(user, backend, origin) {
+function homePage(user, backend, origin, csrf) {
   return layout(
     `Hello, ${user.name}`,
     `<p>Your session lives in the <strong>${escapeHtml(backend)}</strong> provider, not in Redis.</p>
@@ -31,7 +35,7 @@ function homePage(user, backend, origin) {
   <li><a href="/api/v2/auth/ui">Manage API tokens</a> (signed in through this session)</li>
   <li><code>curl -H "Authorization: Bearer &lt;token&gt;" ${escapeHtml(origin)}/api/hello</code></li>
 </ul>
-<form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
+<form method="post" action="/logout">${csrfField(csrf)}<button type="submit">Sign out</button></form>`,
   );
 }
 

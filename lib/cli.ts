@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `express-secrets-auth tokens create|list|revoke|rotate|import --config auth.yml [--json]`
 import { parseArgs } from 'node:util';
-import { resolveSecretRefs } from './config/refs';
+import { parseGrace } from './admin/validate';
+import { importStatic } from './cli/import';
+import { UsageError } from './cli/usage';
+import { jsonView, listTable } from './cli/view';
 import { SecretsAuthError } from './errors';
 import { createAuthFromConfig, type ConfiguredAuth } from './setup';
 import { TokenError } from './tokens/errors';
-import type { TokenInfo } from './tokens/types';
 
 /** Exit codes, as documented in `--help`. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -18,13 +20,16 @@ Commands:
   list                   every token (stored and from the config), never a secret
   revoke <id>            delete a stored token
   rotate <id> [--grace 1h] [--expires-in 30d]
-                         give a token a new secret; with --grace the old one works until then
+                         give a token a new secret; with --grace (at most 7d) the old one
+                         keeps working that long
   import [--dry-run]     move the config's static tokens into the store (hashed), so the same
-                         strings keep working; prints what to remove from the config
+                         strings keep working; they keep never expiring (unless the store has
+                         max_ttl); prints what to remove from the config
 
 Options:
   --config <file>        YAML configuration (required)
-  --json                 machine-readable output
+  --json                 machine-readable output, with the HTTP API's snake_case fields
+                         (list: { "tokens": [...] })
   --created-by <name>    recorded as created_by (default: $USER)
   -h, --help             this text
 
@@ -37,73 +42,39 @@ interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-class UsageError extends Error {}
+type Args = { positionals: string[]; values: Record<string, string | boolean | undefined> };
 
-function row(t: TokenInfo): string {
-  const expires = t.expiresAt ?? 'never';
-  return [t.id.padEnd(20), t.name.slice(0, 30).padEnd(31), t.source.padEnd(7), (t.scopes.join(',') || '-').padEnd(16), expires].join(' ');
+/** Checks what can be checked before connecting to the backend (e.g. `--grace`, as the API does). */
+function precheck(command: string, args: Args): { graceSeconds: number | null } {
+  const grace = args.values.grace;
+  if (command !== 'rotate' || grace === undefined) return { graceSeconds: null };
+  try {
+    return { graceSeconds: parseGrace(grace) };
+  } catch (err) {
+    throw new UsageError(`--grace: ${(err as Error).message}`);
+  }
 }
 
-async function importStatic(auth: ConfiguredAuth, io: Io, json: boolean, dryRun: boolean, createdBy: string): Promise<number> {
-  const storage = auth.config.authentication.methods.token.storage;
-  if (storage.type !== 'secrets' || !storage.secrets) {
-    throw new UsageError('import needs authentication.methods.token.storage.type "secrets" (a persistent store to import into)');
-  }
-  const resolved = await resolveSecretRefs(auth.config.authentication.methods.token.tokens, auth.providers, { env: io.env });
-  const results: { name: string; id?: string; status: 'imported' | 'would import' | 'already imported' | 'skipped'; reason?: string }[] = [];
-  for (const t of resolved) {
-    const name = t.metadata.name;
-    if (!t.credential) {
-      results.push({ name, status: 'skipped', reason: 'only credential_hash is known; keep it in the config or issue a new token' });
-      continue;
-    }
-    const input = { name, description: t.metadata.description ?? '', scopes: t.scopes ?? [], createdBy };
-    if (dryRun) {
-      results.push({ name, status: 'would import' });
-      continue;
-    }
-    try {
-      results.push({ name, id: (await auth.tokens.importToken(t.credential, input)).id, status: 'imported' });
-    } catch (err) {
-      if (!(err instanceof TokenError && err.code === 'TOKEN_EXISTS')) throw err;
-      results.push({ name, status: 'already imported' });
-    }
-  }
-  const moved = results.filter((r) => r.status !== 'skipped').map((r) => r.name);
-  const needsFlag = moved.length > 0 && !storage.secrets.accept_imported;
-  if (json) {
-    io.out(JSON.stringify({ results, remove_from_config: moved, set_accept_imported: needsFlag }, null, 2));
-    return EXIT.ok;
-  }
-  for (const r of results) io.out(`${r.status.padEnd(17)} ${r.name}${r.id ? ` (id ${r.id})` : ''}${r.reason ? `: ${r.reason}` : ''}`);
-  if (moved.length) {
-    io.out('\nNext steps:');
-    if (needsFlag) io.out('  1. Set `accept_imported: true` under authentication.methods.token.storage.secrets and deploy.');
-    io.out(`  ${needsFlag ? 2 : 1}. Remove these entries from authentication.methods.token.tokens: ${moved.map((n) => JSON.stringify(n)).join(', ')}`);
-    io.out('     (their secrets may then be deleted from wherever the config referenced them).');
-    io.out('  Rollback: put the entries back; `tokens revoke <id>` removes an imported copy.');
-  }
-  return EXIT.ok;
-}
-
-async function run(command: string, auth: ConfiguredAuth, args: { positionals: string[]; values: Record<string, string | boolean | undefined> }, io: Io): Promise<number> {
+async function run(command: string, auth: ConfiguredAuth, args: Args, io: Io, checked: { graceSeconds: number | null }): Promise<number> {
   const json = args.values.json === true;
   const str = (k: string) => (typeof args.values[k] === 'string' ? (args.values[k] as string) : undefined);
   const createdBy = str('created-by') ?? io.env.USER ?? 'cli';
   const id = args.positionals[2];
+  const print = (value: unknown) => io.out(JSON.stringify(value, null, 2));
   switch (command) {
     case 'create': {
       const name = str('name');
       if (!name) throw new UsageError('create needs --name');
       const scopes = str('scopes')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
       const { token, record } = await auth.tokens.create({ name, description: str('description'), scopes, expiresIn: str('expires-in'), createdBy });
-      io.out(json ? JSON.stringify({ token, ...record }, null, 2) : `${token}\n\nToken "${record.name}" (id ${record.id}) created. Copy it now: it is not stored and will not be shown again.`);
+      if (json) print({ token, ...jsonView(record) });
+      else io.out(`${token}\n\nToken "${record.name}" (id ${record.id}) created. Copy it now: it is not stored and will not be shown again.`);
       return EXIT.ok;
     }
     case 'list': {
       const all = await auth.tokens.list();
-      if (json) io.out(JSON.stringify(all, null, 2));
-      else io.out([`${'ID'.padEnd(20)} ${'NAME'.padEnd(31)} ${'SOURCE'.padEnd(7)} ${'SCOPES'.padEnd(16)} EXPIRES`, ...all.map(row)].join('\n'));
+      if (json) print({ tokens: all.map((t) => jsonView(t)) });
+      else io.out(listTable(all));
       return EXIT.ok;
     }
     case 'revoke': {
@@ -114,12 +85,17 @@ async function run(command: string, auth: ConfiguredAuth, args: { positionals: s
     }
     case 'rotate': {
       if (!id) throw new UsageError('rotate needs a token id');
-      const { token, record } = await auth.tokens.rotate(id, { grace: str('grace'), expiresIn: str('expires-in') });
-      io.out(json ? JSON.stringify({ token, ...record }, null, 2) : `${token}\n\nToken "${record.name}" (id ${record.id}) rotated${str('grace') ? `; the old secret works until ${record.previousExpiresAt}` : ''}. Copy it now: it will not be shown again.`);
+      const { token, record } = await auth.tokens.rotate(id, { grace: checked.graceSeconds, expiresIn: str('expires-in') });
+      if (json) print({ token, ...jsonView(record) });
+      else {
+        const until = record.previousExpiresAt ? `; the old secret works until ${record.previousExpiresAt}` : '; the old secret no longer works';
+        io.out(`${token}\n\nToken "${record.name}" (id ${record.id}) rotated${until}. Copy it now: it will not be shown again.`);
+      }
       return EXIT.ok;
     }
     case 'import':
-      return importStatic(auth, io, json, args.values['dry-run'] === true, createdBy);
+      await importStatic(auth, io, { json, dryRun: args.values['dry-run'] === true, createdBy });
+      return EXIT.ok;
     default:
       throw new UsageError(`unknown command "tokens ${command}"`);
   }
@@ -152,8 +128,9 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
     const [group, command] = args.positionals;
     if (group !== 'tokens' || !command) throw new UsageError('expected "tokens <command>"');
     if (!args.values.config) throw new UsageError('--config <file> is required');
+    const checked = precheck(command, args);
     auth = await createAuthFromConfig(args.values.config, { env: io.env, logger: { info: () => undefined, warn: io.err, error: io.err } });
-    return await run(command, auth, args, io);
+    return await run(command, auth, args, io, checked);
   } catch (err) {
     return report(err, io);
   } finally {

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'CONFLICT'
   | 'INVALID_PATH'
+  | 'INVALID_SESSION_ID'
   | 'CONFIG_ERROR'
   | 'SECRET_REFERENCE'
   | 'DECRYPTION_FAILED'
@@ -111,5 +112,12 @@ export class BackendError extends SecretsAuthError {
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
     super('BACKEND_ERROR', message, options);
     this.status = options?.status;
+  }
+}
+
+/** A session store was given an id it cannot keep (empty, not a string, too long). Never holds the id. */
+export class InvalidSessionIdError extends SecretsAuthError {
+  constructor(reason: string) {
+    super('INVALID_SESSION_ID', `Session id is ${reason}: use a non-empty string of at most 4096 characters (check express-session's \`genid\`).`);
   }
 }

@@ -8,6 +8,7 @@ export {
   DecryptionError,
   type ErrorCode,
   InvalidPathError,
+  InvalidSessionIdError,
   PermissionDeniedError,
   SecretNotFoundError,
   SecretReferenceError,

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { SecretsAuthError } from '../errors';
 import { TokenError } from '../tokens/errors';
+import { LimitBusyError } from '../tokens/limit';
 import type { AdminLogger } from './types';
 
 /** A refusal with an HTTP status and a stable `code`; the message says what to do. */
@@ -63,6 +64,10 @@ export function errorHandler(logger: AdminLogger): ErrorRequestHandler {
     if (err instanceof TokenError) {
       const [status, code] = TOKEN_STATUS[err.code];
       return sendError(res, status, code, err.message);
+    }
+    if (err instanceof LimitBusyError) {
+      res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      return sendError(res, 503, 'temporarily_unavailable', err.message);
     }
     const parser = parserFailure(err);
     if (parser) return sendError(res, ...parser);

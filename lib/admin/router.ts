@@ -3,11 +3,13 @@ import { parseDuration } from '../config/duration';
 import { ConfigError } from '../errors';
 import { parsePath } from '../providers/paths';
 import { bearerAuth } from '../tokens/middleware';
+import type { TokenVerifier } from '../tokens/types';
 import { createAuditor } from './audit';
 import { AutoRotator, type DeliveryTarget, deliverToken } from './auto-rotate';
 import { ApiError, errorHandler, sendError } from './errors';
 import { addTokenRoutes, type RouteContext } from './routes';
 import type { TokenAdminRouter, TokenAdminRouterOptions } from './types';
+import { DEFAULT_MAX_GRACE } from './validate';
 import { addUiRoutes } from './ui';
 
 export const BODY_LIMIT = '16kb';
@@ -36,6 +38,16 @@ function deliveryPrefix(value: unknown): string {
     // reported below
   }
   throw new ConfigError('tokenAdminRouter: autoRotate.pathPrefix must be a secret folder like "token-delivery" ("/"-separated segments of [A-Za-z0-9._:@+=-])');
+}
+
+/** A link target for the page: a path on this site ("/login", not "//host") or an http(s) URL. */
+function linkOption(value: unknown, name: string): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string' && value.length <= 2000 && /^[!-~]+$/.test(value)) {
+    if (value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\')) return value;
+    if (/^https?:\/\/[^/]/i.test(value)) return value;
+  }
+  throw new ConfigError(`tokenAdminRouter: ${name} must be a path on this site like "/login" or an http(s) URL`);
 }
 
 /** Refuses cross-site requests (CSRF with cookie sessions) and POSTs that are not JSON. */
@@ -68,9 +80,17 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
     if (!guards.every((g) => typeof g === 'function')) throw new ConfigError('tokenAdminRouter: guard must be a middleware function or a list of them');
   } else {
     if (typeof opts.tokens.verify !== 'function') throw new ConfigError('tokenAdminRouter: pass a TokenStore as `tokens`, or your own `guard`');
-    const verifier = { verify: opts.tokens.verify.bind(opts.tokens) };
+    const verifier = { verify: opts.tokens.verify.bind(opts.tokens), failureLimiter: (opts.tokens as TokenVerifier).failureLimiter };
     guards = [bearerAuth({ tokens: verifier, scopes: [opts.adminScope ?? 'admin'], realm: opts.realm ?? 'admin', logger })];
   }
+
+  if (opts.tokenSignIn !== undefined && typeof opts.tokenSignIn !== 'boolean') throw new ConfigError('tokenAdminRouter: tokenSignIn must be true or false');
+  const ui = {
+    mode: opts.guard === undefined ? ('token' as const) : ('guard' as const),
+    tokenSignIn: opts.tokenSignIn ?? opts.guard === undefined,
+    signInUrl: linkOption(opts.signInUrl, 'signInUrl'),
+    appUrl: linkOption(opts.appUrl, 'appUrl'),
+  };
 
   const ctx: RouteContext = {
     tokens: opts.tokens,
@@ -79,7 +99,7 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
     expiringWithinMs: (durationOption(opts.expiringWithin, 'expiringWithin', 7 * 86_400) as number) * 1000,
     limits: {
       maxTtl: durationOption(opts.maxTtl, 'maxTtl', null),
-      maxGrace: durationOption(opts.maxGrace, 'maxGrace', 7 * 86_400) as number,
+      maxGrace: durationOption(opts.maxGrace, 'maxGrace', DEFAULT_MAX_GRACE) as number,
       allowedScopes: opts.allowedScopes ? [...opts.allowedScopes] : null,
       autoRotate: Boolean(opts.autoRotate),
       deliveryPrefix: opts.autoRotate ? deliveryPrefix(opts.autoRotate.pathPrefix) : null,
@@ -107,7 +127,7 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
     : null;
 
   const router = express.Router() as TokenAdminRouter;
-  if (opts.ui !== false) addUiRoutes(router, opts.guard === undefined ? 'token' : 'guard');
+  if (opts.ui !== false) addUiRoutes(router, ui);
   const api = ['/tokens', '/me'];
   router.use(api, requestShape, ...guards, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));
   addTokenRoutes(router, ctx);

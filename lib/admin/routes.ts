@@ -55,12 +55,13 @@ export function addTokenRoutes(router: Router, ctx: RouteContext): void {
   router.post(
     '/tokens',
     wrap(async (req, res) => {
-      const input = parseCreate(req.body, ctx.limits);
+      const input = parseCreate(req.body, ctx.limits, ctx.now());
       const issued = await ctx.tokens.create({
         name: input.name,
         description: input.description,
         scopes: input.scopes,
         expiresIn: input.expiresIn,
+        ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
         createdBy: ctx.createdBy(req),
         ...(input.deliveryPath ? { deliveryPath: input.deliveryPath } : {}),
       });

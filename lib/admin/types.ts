@@ -63,7 +63,10 @@ export interface TokenAdminRouterOptions {
   maxTtl?: number | string | null;
   /** Longest rotation grace accepted. Default "7d". */
   maxGrace?: number | string;
-  /** Tokens are "expiring" this long before they expire (and after 2/3 of their lifetime). Default "7d". */
+  /**
+   * Tokens are "expiring" in the last third of their lifetime; a token whose start is unknown (a
+   * config token with an expiry) is "expiring" this long before it expires. Default "7d".
+   */
   expiringWithin?: number | string;
   /** Scopes a created token may have; default any scope name. */
   allowedScopes?: string[];
@@ -75,6 +78,16 @@ export interface TokenAdminRouterOptions {
   logger?: AdminLogger;
   /** Serve the management page at `GET /ui`. Default true. */
   ui?: boolean;
+  /**
+   * The page offers a field to paste an admin token (kept in the tab's sessionStorage, sent as
+   * `Authorization: Bearer`). Default true with the default guard; false with your own `guard`
+   * (set it when that guard also accepts an admin bearer token).
+   */
+  tokenSignIn?: boolean;
+  /** The app's sign-in page (a path like "/login" or an http(s) URL), linked from the page when signed out. Default none. */
+  signInUrl?: string;
+  /** The app (a path like "/" or an http(s) URL), linked from the page when signed in. Default none. */
+  appUrl?: string;
   /** Rotate tokens created with a `delivery_path` at 2/3 of their lifetime. Default off. */
   autoRotate?: AutoRotateOptions | false;
   /** Clock (epoch ms), for tests. Default `Date.now`. */

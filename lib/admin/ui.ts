@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { Request, Response, Router } from 'express';
 
 /** Content-Security-Policy of the management page and its assets: nothing inline, nothing external. */
@@ -7,11 +7,23 @@ export const UI_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const ASSETS: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-  'icon.svg': 'image/svg+xml',
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
+
+/** How the page signs in and where it links to (see `TokenAdminRouterOptions`). */
+export interface UiSettings {
+  /** "token": the default bearer guard; "guard": the app's own guard (e.g. its session). */
+  mode: 'token' | 'guard';
+  /** Offer a field to paste an admin token. */
+  tokenSignIn: boolean;
+  /** The app's sign-in page, linked when signed out; "" for none. */
+  signInUrl: string;
+  /** The app, linked when signed in; "" for none. */
+  appUrl: string;
+}
 
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -27,25 +39,36 @@ function uiHeaders(res: Response, type: string): void {
 }
 
 /**
- * Serves the management page at `GET /ui` and its assets at `GET /ui/<file>`, read once from
- * `ui/` next to this file. The page is not guarded: it holds no data and signs in through the API,
- * with a pasted admin token (`mode` "token") or the app's own session (`mode` "guard").
+ * Serves the management page at `GET /ui` and its assets (scripts, modules, styles, icon) at
+ * `GET /ui/<file>`, read once from `ui/` next to this file. The page is not guarded: it holds no
+ * data and signs in through the API, with a pasted admin token or the app's own session.
  */
-export function addUiRoutes(router: Router, mode: 'token' | 'guard'): void {
+export function addUiRoutes(router: Router, settings: UiSettings): void {
   const dir = join(__dirname, 'ui');
   const index = readFileSync(join(dir, 'index.html'), 'utf8');
-  const files = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(dir, name))]));
+  const files = new Map(
+    readdirSync(dir)
+      .filter((name) => TYPES[extname(name)] !== undefined)
+      .map((name) => [name, { body: readFileSync(join(dir, name)), type: TYPES[extname(name)] }]),
+  );
+  const fixed: Record<string, string> = {
+    '%MODE%': settings.mode,
+    '%TOKEN_SIGN_IN%': String(settings.tokenSignIn),
+    '%SIGN_IN_URL%': escapeHtml(settings.signInUrl),
+    '%APP_URL%': escapeHtml(settings.appUrl),
+  };
 
   router.get('/ui', (req: Request, res: Response) => {
     uiHeaders(res, 'text/html; charset=utf-8');
-    // Replacer functions: a string replacement would expand `$&`, `` $` ``, `$'` found in the mount path.
-    const base = escapeHtml(req.baseUrl);
-    res.status(200).send(index.replaceAll('%BASE%', () => base).replace('%MODE%', () => mode));
+    // One pass with a replacer function: nothing inserted is read again, and `$&`-style patterns in
+    // the mount path or a URL stay as they are.
+    const values: Record<string, string> = { ...fixed, '%BASE%': escapeHtml(req.baseUrl) };
+    res.status(200).send(index.replace(/%(BASE|MODE|TOKEN_SIGN_IN|SIGN_IN_URL|APP_URL)%/g, (m) => values[m]));
   });
   router.get('/ui/:file', (req: Request, res: Response, next) => {
-    const body = files.get(String(req.params.file));
-    if (!body) return next();
-    uiHeaders(res, ASSETS[String(req.params.file)]);
-    res.status(200).send(body);
+    const file = files.get(String(req.params.file));
+    if (!file) return next();
+    uiHeaders(res, file.type);
+    res.status(200).send(file.body);
   });
 }

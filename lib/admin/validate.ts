@@ -26,6 +26,8 @@ export interface CreateRequest {
   description: string;
   scopes: string[];
   expiresIn: number | null | undefined;
+  /** Exact expiry (epoch ms) from `expires_at`, instead of `expiresIn`. */
+  expiresAt?: number;
   deliveryPath: string | null;
 }
 
@@ -68,7 +70,7 @@ export function seconds(value: unknown, field: string): number {
 
 function expiresIn(value: unknown, limits: Limits): number | null | undefined {
   if (value === undefined) {
-    if (limits.maxTtl !== null) throw bad(`expires_in is required: tokens must expire within ${limits.maxTtl} seconds.`);
+    if (limits.maxTtl !== null) throw bad(`expires_in (or expires_at) is required: tokens must expire within ${limits.maxTtl} seconds.`);
     return undefined;
   }
   if (value === null) {
@@ -79,6 +81,18 @@ function expiresIn(value: unknown, limits: Limits): number | null | undefined {
   if (s < 60) throw bad('expires_in must be at least 60 seconds.');
   if (limits.maxTtl !== null && s > limits.maxTtl) throw bad(`expires_in must be at most ${limits.maxTtl} seconds (maxTtl).`);
   return s;
+}
+
+/** ISO 8601 with a time and an offset, e.g. "2027-02-15T23:59:59.999+01:00" or "...Z". */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** `expires_at`: an exact time at least 60 s ahead and within `maxTtl`, as epoch ms. */
+function expiresAt(value: unknown, limits: Limits, now: number): number {
+  const ms = typeof value === 'string' && ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw bad('expires_at must be an ISO 8601 time with an offset, e.g. "2027-02-15T23:59:59.999Z".');
+  if (ms - now < 60_000) throw bad('expires_at must be at least 60 seconds in the future.');
+  if (limits.maxTtl !== null && ms - now > limits.maxTtl * 1000) throw bad(`expires_at must be at most ${limits.maxTtl} seconds from now (maxTtl).`);
+  return ms;
 }
 
 function scopes(value: unknown, limits: Limits): string[] {
@@ -93,9 +107,9 @@ function scopes(value: unknown, limits: Limits): string[] {
   return [...new Set(value as string[])];
 }
 
-/** Validates a `POST /tokens` body. */
-export function parseCreate(body: unknown, limits: Limits): CreateRequest {
-  const b = asObject(body, ['name', 'description', 'scopes', 'expires_in', 'delivery_path']);
+/** Validates a `POST /tokens` body (`now`, epoch ms, for `expires_at`). */
+export function parseCreate(body: unknown, limits: Limits, now: number = Date.now()): CreateRequest {
+  const b = asObject(body, ['name', 'description', 'scopes', 'expires_in', 'expires_at', 'delivery_path']);
   if (body === undefined || body === null) throw bad('The body must be a JSON object with at least a name.');
   const name = typeof b.name === 'string' ? b.name.trim() : b.name;
   if (typeof name !== 'string' || name.length < 1 || name.length > MAX_NAME) throw bad(`name is required: 1-${MAX_NAME} characters.`);
@@ -116,21 +130,40 @@ export function parseCreate(body: unknown, limits: Limits): CreateRequest {
       throw bad(`delivery_path must lie under "${prefix}/" (autoRotate.pathPrefix), e.g. "${prefix}/billing/api-token".`);
     }
   }
-  const ttl = expiresIn(b.expires_in, limits);
-  if (deliveryPath !== null && (ttl === null || ttl === undefined)) throw bad('A token with a delivery_path must have expires_in: it is rotated at 2/3 of its lifetime.');
-  return { name, description: (b.description as string | undefined) ?? '', scopes: scopes(b.scopes, limits), expiresIn: ttl, deliveryPath };
+  if (b.expires_at !== undefined && b.expires_in !== undefined) throw bad('Give expires_in or expires_at, not both.');
+  const at = b.expires_at === undefined ? undefined : expiresAt(b.expires_at, limits, now);
+  const ttl = at === undefined ? expiresIn(b.expires_in, limits) : undefined;
+  if (deliveryPath !== null && at === undefined && (ttl === null || ttl === undefined)) {
+    throw bad('A token with a delivery_path must have expires_in or expires_at: it is rotated at 2/3 of its lifetime.');
+  }
+  const description = (b.description as string | undefined) ?? '';
+  return { name, description, scopes: scopes(b.scopes, limits), expiresIn: ttl, ...(at === undefined ? {} : { expiresAt: at }), deliveryPath };
+}
+
+/** "7 days", "24 hours" or "90 seconds". */
+const formatDays = (s: number): string => {
+  const [n, unit] = s % 86_400 === 0 ? [s / 86_400, 'day'] : s % 3600 === 0 ? [s / 3600, 'hour'] : [s, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+};
+
+/** Default longest rotation grace (`maxGrace`), seconds: 7 days. */
+export const DEFAULT_MAX_GRACE = 7 * 86_400;
+
+/**
+ * A rotation grace (seconds or "1h") as seconds, null for none; at most `maxGrace` seconds. Shared
+ * by the API, the page (through the API) and the CLI's `rotate --grace`.
+ */
+export function parseGrace(value: unknown, maxGrace: number = DEFAULT_MAX_GRACE): number | null {
+  if (value === undefined || value === null) return null;
+  const s = seconds(value, 'grace');
+  if (s > maxGrace) throw bad(`grace must be at most ${maxGrace} seconds (${formatDays(maxGrace)}).`);
+  return s > 0 ? s : null;
 }
 
 /** Validates a `POST /tokens/:id/rotate` body. */
 export function parseRotate(body: unknown, limits: Limits): RotateRequest {
   const b = asObject(body, ['grace', 'expires_in']);
-  let graceSeconds: number | null = null;
-  if (b.grace !== undefined && b.grace !== null) {
-    const s = seconds(b.grace, 'grace');
-    if (s > limits.maxGrace) throw bad(`grace must be at most ${limits.maxGrace} seconds.`);
-    graceSeconds = s > 0 ? s : null;
-  }
-  return { graceSeconds, expiresIn: b.expires_in === undefined ? undefined : expiresIn(b.expires_in, limits) };
+  return { graceSeconds: parseGrace(b.grace, limits.maxGrace), expiresIn: b.expires_in === undefined ? undefined : expiresIn(b.expires_in, limits) };
 }
 
 /** Checks `:id` is a token id (a safe path segment) before any backend call. */

@@ -1,6 +1,9 @@
 import type { TokenInfo, TokenSource } from '../tokens/types';
 
-/** `expired` once past `expires_at`; `expiring` after 2/3 of the lifetime or within `expiringWithin`. */
+/**
+ * `expired` once past `expires_at`; `expiring` in the last third of its lifetime (so a new 7-day
+ * token is `active`), or within `expiringWithin` of its expiry when its start is unknown.
+ */
 export type TokenState = 'active' | 'expiring' | 'expired';
 
 /** A token as the JSON API shows it: metadata only, never a hash or the token. */
@@ -33,10 +36,9 @@ export function tokenState(info: TokenInfo, now: number, expiringWithinMs: numbe
   if (!info.expiresAt) return 'active';
   const expires = Date.parse(info.expiresAt);
   if (now >= expires) return 'expired';
-  if (expires - now <= expiringWithinMs) return 'expiring';
   const start = lifetimeStart(info);
-  if (start !== null && start < expires && now >= start + ((expires - start) * 2) / 3) return 'expiring';
-  return 'active';
+  if (start === null || start >= expires) return expires - now <= expiringWithinMs ? 'expiring' : 'active';
+  return now >= start + ((expires - start) * 2) / 3 ? 'expiring' : 'active';
 }
 
 /** When a delivered token is due for automatic rotation: 2/3 of its lifetime, or null. */

@@ -214,13 +214,23 @@ function tokenEntry<M extends z.ZodType>(metadata: M) {
 const metadata = <N extends z.ZodType>(name: N) => z.object({ name }).catchall(z.string());
 
 const TokenListEntry = tokenEntry(metadata(z.string().min(1)));
-const TokenMapEntry = tokenEntry(metadata(z.string().min(1).optional()).prefault({}));
+// In the map form `name` may be left out (the key is the default), so the other fields' index type
+// must admit undefined too: an optional `name` beside a `string` index is TS2411 in the shipped .d.ts.
+const mapMetadata = z.object({ name: z.string().min(1).optional() }).catchall(z.string().optional());
+const TokenMapEntry = tokenEntry(mapMetadata.prefault({}));
 
 /** One static token, in list form (the map form is converted to this, the key becoming the default name). */
 export type StaticTokenConfig = z.output<typeof TokenListEntry>;
 
+/** Map-form metadata with `name` filled in from the key (and no undefined fields left). */
+function namedMetadata(key: string, fields: z.output<typeof mapMetadata>): StaticTokenConfig['metadata'] {
+  const named: StaticTokenConfig['metadata'] = { name: fields.name ?? key };
+  for (const [field, value] of Object.entries(fields)) if (field !== 'name' && value !== undefined) named[field] = value;
+  return named;
+}
+
 const TokenMap = z.record(z.string().min(1), TokenMapEntry).transform((map): StaticTokenConfig[] =>
-  Object.entries(map).map(([key, entry]) => ({ ...entry, metadata: { ...entry.metadata, name: entry.metadata.name ?? key } })),
+  Object.entries(map).map(([key, entry]) => ({ ...entry, metadata: namedMetadata(key, entry.metadata) })),
 );
 
 function uniqueNames(tokens: StaticTokenConfig[], ctx: z.RefinementCtx): void {

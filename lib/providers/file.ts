@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import * as fsCallbacks from 'node:fs';
 import { promises as fs } from 'node:fs';
-import { LRUCache } from 'lru-cache';
 import * as nodePath from 'node:path';
 import { BackendError, ConfigError, ConflictError, DecryptionError, InvalidPathError } from '../errors';
 import { deriveKey, type Sealed, seal, unseal } from './file-crypto';
+import { createFileLocker, type HeldLock, LOCK_SUFFIX, LockLostError, lockStaleMsOf } from './file-lock';
 import { isValidSegment, parsePath, parsePrefix } from './paths';
 import type { PutOptions, SecretEntry, SecretProvider } from './types';
 
@@ -18,10 +18,20 @@ export interface FileProviderOptions {
   encryptionKey?: string | Buffer;
   /** fsync each file before it is renamed into place. Default true. */
   fsync?: boolean;
+  /**
+   * Milliseconds after which a lock file that its holder stopped refreshing (the process was
+   * killed) is taken over by another process. Holders refresh every lockStaleMs / 4.
+   * Default 5000; 1000 to 600000.
+   */
+  lockStaleMs?: number;
 }
 
 const SUFFIX = '.json';
 const TEMP_SUFFIX = '.esa-tmp';
+/** Names the provider keeps for itself: secret files, writes in progress, lock files. */
+const RESERVED_SUFFIXES = [SUFFIX, TEMP_SUFFIX, LOCK_SUFFIX];
+/** Times a write starts again after its lock was taken over (it stalled past lockStaleMs). */
+const LOCK_LOST_ATTEMPTS = 3;
 
 interface Envelope {
   esa: 1;
@@ -50,9 +60,10 @@ function isMissing(err: unknown): boolean {
 /**
  * One JSON file per secret under `basePath` (`a/b` is stored in `basePath/a/b.json`), written
  * atomically: temp file (0600) + fsync + rename. A plain-text file at `basePath/a/b` (no `.json`)
- * reads as `{ value: <its text> }`, for secrets mounted as files. Versions and check-and-set are
- * honoured within one process (writes to a path are serialised); across processes the last
- * rename wins.
+ * reads as `{ value: <its text> }`, for secrets mounted as files. Writes to one path are
+ * serialised within the process (a promise chain) and across processes (a lock file, see
+ * file-lock.ts), and read the current version from disk under the lock, so versions and
+ * check-and-set are exact across every process on the same basePath.
  */
 export function createFileProvider(options: FileProviderOptions): SecretProvider {
   if (!options || typeof options.basePath !== 'string' || options.basePath === '') {
@@ -61,17 +72,17 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
   const base = nodePath.resolve(options.basePath);
   const key = options.encryptionKey === undefined ? undefined : deriveKey(options.encryptionKey);
   const doFsync = options.fsync ?? true;
+  const locker = createFileLocker(lockStaleMsOf(options.lockStaleMs));
   const locks = new Map<string, Promise<unknown>>();
-  // What this process last wrote, so a plain put needs no read first; check-and-set always reads
-  // the file (another process may have written it). Folders known to exist skip mkdir.
-  const versions = new LRUCache<string, number>({ max: 10_000 });
+  // Folders known to exist skip mkdir. (No cache of versions: another process may have written.)
   const folders = new Set<string>();
   let baseReady: Promise<void> | undefined;
 
   function locate(segments: string[]): string {
-    // File names carry meaning here: `x.json` stores secret `x`, `*.esa-tmp` is a write in progress.
-    if (segments.some((segment) => segment.endsWith(SUFFIX) || segment.endsWith(TEMP_SUFFIX))) {
-      throw new InvalidPathError(`the file provider keeps names ending in "${SUFFIX}" or "${TEMP_SUFFIX}" for itself`);
+    // File names carry meaning here: `x.json` stores secret `x`, `*.esa-tmp` is a write in
+    // progress, `*.esa-lock` a lock.
+    if (segments.some((segment) => RESERVED_SUFFIXES.some((suffix) => segment.endsWith(suffix)))) {
+      throw new InvalidPathError(`the file provider keeps names ending in ${RESERVED_SUFFIXES.map((s) => `"${s}"`).join(', ')} for itself`);
     }
     const file = nodePath.join(base, ...segments);
     // Defence in depth: segments are already validated, but never leave the base folder.
@@ -84,7 +95,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
     return baseReady;
   }
 
-  function decode(path: string, text: string): SecretEntry {
+  function envelopeOf(path: string, text: string): Envelope {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -92,6 +103,11 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       throw new BackendError(`Secret file for "${path}" is not valid JSON; restore it from a backup or delete it.`);
     }
     if (!isEnvelope(parsed)) throw new BackendError(`Secret file for "${path}" is not in the expected format.`);
+    return parsed;
+  }
+
+  function decode(path: string, text: string): SecretEntry {
+    const parsed = envelopeOf(path, text);
     if (parsed.sealed) {
       if (!key) throw new ConfigError(`file provider: "${path}" is encrypted; set encryptionKey to read it`);
       const plain = unseal(key, parsed.sealed, `${path}#${parsed.version}`);
@@ -119,37 +135,77 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
     }
   }
 
-  async function openTemp(temp: string): Promise<import('node:fs/promises').FileHandle> {
-    const dir = nodePath.dirname(temp);
-    if (!folders.has(dir)) {
-      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-      folders.add(dir);
-    }
+  /** The stored version (0 when absent), from the envelope alone: no decryption needed. */
+  async function versionOf(path: string, file: string): Promise<number> {
     try {
-      return await fs.open(temp, 'wx', 0o600);
+      return envelopeOf(path, await readText(file + SUFFIX)).version;
     } catch (err) {
-      if (!isMissing(err)) throw err;
-      folders.delete(dir); // removed behind our back: create it again, once
-      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-      folders.add(dir);
-      return fs.open(temp, 'wx', 0o600);
+      if (isMissing(err)) return 0;
+      throw err;
     }
   }
 
-  async function writeAtomic(file: string, contents: string): Promise<void> {
+  async function createFolder(dir: string): Promise<true> {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    folders.add(dir);
+    return true;
+  }
+
+  /**
+   * Takes the cross-process lock of `file` (the secret's file without `.json`). `create`: make the
+   * folder when missing (put); else a missing folder means nothing to lock (delete) and gives null.
+   */
+  async function lockFile(file: string, create: boolean): Promise<HeldLock | null> {
+    const dir = nodePath.dirname(file);
+    if (create && !folders.has(dir)) await createFolder(dir);
+    return locker.acquire(file + SUFFIX, async () => {
+      folders.delete(dir); // removed behind our back
+      return create ? createFolder(dir) : false;
+    });
+  }
+
+  /** Writes `contents` to a fresh temp file next to `file` (fsync'ed) and returns its name. */
+  async function writeTemp(file: string, contents: string): Promise<string> {
     const temp = `${file}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
-    const handle = await openTemp(temp);
+    const handle = await fs.open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(contents, 'utf8');
       if (doFsync) await handle.sync();
-    } finally {
-      await handle.close();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(temp, { force: true });
+      throw err;
     }
+    await handle.close();
+    return temp;
+  }
+
+  /** Commits a temp file with rename, if this process still holds the lock; else removes it. */
+  async function commit(temp: string, file: string, lock: HeldLock): Promise<void> {
     try {
+      await lock.assertHeld();
       await fs.rename(temp, file);
     } catch (err) {
       await fs.rm(temp, { force: true });
       throw err;
+    }
+  }
+
+  /** Runs `fn` under the path's cross-process lock; starts again (bounded) if the lock was lost. */
+  async function underFileLock<T>(file: string, create: boolean, fn: (lock: HeldLock) => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const lock = await lockFile(file, create);
+      if (lock === null) return undefined;
+      try {
+        return await fn(lock);
+      } catch (err) {
+        if (!(err instanceof LockLostError)) throw err;
+        if (attempt >= LOCK_LOST_ATTEMPTS) {
+          throw new BackendError(`file provider: a lock was taken over ${attempt} times in a row while writing; is the event loop blocked for over ${locker.staleMs} ms?`);
+        }
+      } finally {
+        await lock.release();
+      }
     }
   }
 
@@ -175,29 +231,36 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
     async put(path, data, opts: PutOptions = {}) {
       const segments = parsePath(path);
       await ensureBase();
-      return withLock(path, async () => {
-        const known = opts.cas === undefined ? versions.get(path) : undefined;
-        const current = known ?? (await read(path, segments))?.version ?? 0;
-        if (opts.cas !== undefined && opts.cas !== current) throw new ConflictError(path, opts.cas, current);
-        const version = current + 1;
-        const envelope: Envelope = key
-          ? { esa: 1, version, sealed: seal(key, JSON.stringify(data), `${path}#${version}`) }
-          : { esa: 1, version, data };
-        await writeAtomic(locate(segments) + SUFFIX, JSON.stringify(envelope));
-        versions.set(path, version);
-        return { version };
-      });
+      const file = locate(segments);
+      const written = await withLock(path, () =>
+        underFileLock(file, true, async (lock) => {
+          // Read under the lock: another process may have written since this one last did.
+          const current = await versionOf(path, file);
+          if (opts.cas !== undefined && opts.cas !== current) throw new ConflictError(path, opts.cas, current);
+          const version = current + 1;
+          const envelope: Envelope = key
+            ? { esa: 1, version, sealed: seal(key, JSON.stringify(data), `${path}#${version}`) }
+            : { esa: 1, version, data };
+          await commit(await writeTemp(file + SUFFIX, JSON.stringify(envelope)), file + SUFFIX, lock);
+          return { version };
+        }),
+      );
+      if (written === undefined) throw new BackendError('file provider: the folder could not be created');
+      return written;
     },
 
     async delete(path) {
       const segments = parsePath(path);
-      await withLock(path, async () => {
-        versions.delete(path);
-        const file = locate(segments);
-        await fs.rm(file + SUFFIX, { force: true });
-        // A plain-text secret (a mounted file) is a secret too: delete means gone.
-        if ((await fs.stat(file).catch(() => null))?.isFile()) await fs.rm(file, { force: true });
-      });
+      const file = locate(segments);
+      await withLock(path, () =>
+        // No folder: nothing to delete and no lock to take.
+        underFileLock(file, false, async (lock) => {
+          await lock.assertHeld();
+          await fs.rm(file + SUFFIX, { force: true });
+          // A plain-text secret (a mounted file) is a secret too: delete means gone.
+          if ((await fs.stat(file).catch(() => null))?.isFile()) await fs.rm(file, { force: true });
+        }),
+      );
     },
 
     async list(prefix) {
@@ -215,7 +278,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
           void removeIfStale(nodePath.join(dir, entry.name));
           continue;
         }
-        if (!isValidSegment(entry.name)) continue;
+        if (entry.name.endsWith(LOCK_SUFFIX) || !isValidSegment(entry.name)) continue;
         if (entry.isDirectory()) {
           if (await hasSecrets(nodePath.join(dir, entry.name))) names.add(`${entry.name}/`);
         } else if (entry.isFile()) {
@@ -247,7 +310,7 @@ async function removeIfStale(file: string): Promise<void> {
 async function hasSecrets(dir: string): Promise<boolean> {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
-    if (entry.name.endsWith(TEMP_SUFFIX)) continue;
+    if (entry.name.endsWith(TEMP_SUFFIX) || entry.name.endsWith(LOCK_SUFFIX)) continue;
     if (entry.isFile()) return true;
     if (entry.isDirectory() && (await hasSecrets(nodePath.join(dir, entry.name)))) return true;
   }

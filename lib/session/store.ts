@@ -1,23 +1,27 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { type SessionData, Store } from 'express-session';
-import { BackendError, ConfigError, ConflictError, InvalidPathError } from '../errors';
+import type { Request } from 'express';
+import { type Session, type SessionData, Store } from 'express-session';
+import { BackendError, ConfigError, ConflictError, InvalidSessionIdError } from '../errors';
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
 import type { SecretProvider } from '../providers/types';
 import { settle } from './callback';
-import { SID_DIGEST_LENGTH, sidDigest } from './key';
+import { isValidSessionId, SID_DIGEST_LENGTH, sessionIdProblem, sidDigest } from './key';
 import { forEachBounded } from './pool';
 import { fromData, isLive, type SessionRecord, toData } from './record';
 import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
 import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './types';
 import { RecentSessions } from './recent';
+import { EndedMarks } from './ended';
+import { carryLoaded, type Loaded, loadedOf, markLoaded } from './loaded';
 
 /** Calls in flight for scans (`all`, `ids`, `length`, `clear`, sweeps). */
 const SCAN_CONCURRENCY = 8;
 const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
 
 type Cookie = { originalMaxAge?: number | null };
+type StoreEvent = 'create' | 'update' | 'set' | 'touch' | 'destroy';
 
 const misplaced = (key: string) =>
   new BackendError(`"${key}" is not a session record: its sid is missing or is not the id this key is for. Delete it.`);
@@ -48,6 +52,10 @@ export class SecretsSessionStore extends Store {
   private readonly sweeper: Sweeper | undefined;
   /** Recent sessions of this process: logout guard and versions for one-request touches. */
   private readonly recent = new RecentSessions();
+  /** Marks of ended sessions, used only on backends without check-and-set (KV v1). */
+  private readonly ended: EndedMarks;
+  /** Whether the backend has versions and check-and-set (not KV v1); asked once. */
+  private versioning: Promise<boolean> | undefined;
 
   constructor(options: SecretsSessionStoreOptions) {
     super();
@@ -77,6 +85,8 @@ export class SecretsSessionStore extends Store {
     }
     this.source = provider;
     this.provider = options.cache ? cached(provider, options.cache === true ? {} : options.cache) : provider;
+    // Marks are read through the provider as given: a cached "no mark" could hide another instance's logout.
+    this.ended = new EndedMarks(provider, this.path, typeof this.ttl === 'number' ? this.ttl : undefined);
 
     const interval = options.cleanupInterval ?? DEFAULT_CLEANUP_INTERVAL_SECONDS;
     if (interval !== false && !(typeof interval === 'number' && interval >= 0)) {
@@ -97,23 +107,41 @@ export class SecretsSessionStore extends Store {
       this.recent.loading(sid);
       const found = await this.readSession(sid);
       if (!found || !isLive(found.record, Date.now())) return null;
+      if (found.version === undefined && (await this.ended.has(this.keyOf(sid)))) return null; // KV v1: a logout's mark wins
       const session = await this.serializer.parse(found.record.session);
       this.recent.saw(sid, found.record, found.version);
+      markLoaded(session, found.version);
       return session;
     }, callback);
   }
 
-  /** Writes the session (one version only); a session whose expiry has passed is destroyed instead. */
+  /** Builds express-session's Session from what `get` returned, keeping the version it was loaded at (see loaded.ts). */
+  override createSession(req: Request, session: SessionData): Session & SessionData {
+    const created = super.createSession(req, session);
+    carryLoaded(session, created);
+    return created;
+  }
+
+  /**
+   * Writes the session (one version only); a session whose expiry has passed is destroyed instead.
+   * Check-and-set against the version the session was loaded at (create-only for a new one), so
+   * a save can never bring back a session a logout deleted meanwhile: that save is dropped (and
+   * the callback still succeeds). A save over a session changed meanwhile still wins, as in
+   * connect-redis. On KV v1 the ended mark does the same (see ended.ts).
+   */
   override set(sid: string, session: SessionData): Promise<null>;
   override set(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<undefined>;
   override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      if (!this.isSid(sid)) throw new InvalidPathError('session id is not a valid path segment (check `genid`)');
+      if (!this.isSid(sid)) throw new InvalidSessionIdError(sessionIdProblem(sid) as string);
       if (this.recent.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) return this.remove(sid);
-      await this.write(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt);
+      const written = await this.save(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt, loadedOf(session));
+      if (!written) return null;
+      markLoaded(session, written.version);
+      this.announce(written.version === undefined ? ['set'] : [written.version === 1 ? 'create' : 'update', 'set'], sid);
       return null;
     }, callback);
   }
@@ -132,7 +160,7 @@ export class SecretsSessionStore extends Store {
       // The record as this process last read or wrote it spares a read; check-and-set below makes
       // any change since (another request, another instance, a logout) a conflict, as after a read.
       const current = this.recent.lastSeen(sid) ?? (await this.readSession(sid));
-      if (!current) return null;
+      if (!current) return null; // never recreated: a logout stays a logout
       const { record } = current;
       const now = Date.now();
       if (!isLive(record, now)) return null;
@@ -144,11 +172,18 @@ export class SecretsSessionStore extends Store {
       const sameMaxAge = stored.cookie?.originalMaxAge === cookie?.originalMaxAge;
       if (sameMaxAge && gain >= 0 && gain < this.touchAfter * 1000) return null;
       if (cookie) stored.cookie = cookie as SessionData['cookie'];
-      try {
-        await this.write(sid, await this.serializer.stringify(stored), expiresAt, current.version);
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
+      const text = await this.serializer.stringify(stored);
+      if (current.version === undefined) {
+        if (await this.writeUnversioned(sid, text, expiresAt)) this.announce(['touch'], sid, session);
+        return null;
       }
+      try {
+        await this.write(sid, text, expiresAt, current.version);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err; // changed or ended meanwhile: that change wins
+        return null;
+      }
+      this.announce(['touch'], sid, session);
       return null;
     }, callback);
   }
@@ -160,7 +195,11 @@ export class SecretsSessionStore extends Store {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
       this.recent.destroyed(sid);
-      await this.provider.delete(this.keyOf(sid));
+      const key = this.keyOf(sid);
+      // Without check-and-set the mark comes first, so a save racing this logout finds it (ended.ts).
+      if (!(await this.isVersioned())) await this.ended.mark(key, Date.now());
+      await this.provider.delete(key);
+      this.announce(['destroy'], sid);
       return null;
     }, callback);
   }
@@ -226,6 +265,7 @@ export class SecretsSessionStore extends Store {
       },
       () => this.sweeper?.isStopped === true,
     );
+    if (!(await this.isVersioned())) deleted += await this.ended.sweep(Date.now(), SCAN_CONCURRENCY, () => this.sweeper?.isStopped === true);
     return { scanned: keys.length, deleted };
   }
 
@@ -248,8 +288,8 @@ export class SecretsSessionStore extends Store {
   }
 
   private isSid(sid: unknown): sid is string {
-    // The id alone must be a safe segment too, so validity never depends on the prefix.
-    return typeof sid === 'string' && isValidSegment(sid) && isValidSegment(this.prefix + sid);
+    // Any non-empty string up to 4096 characters (see isValidSessionId): it only ever reaches a hash.
+    return isValidSessionId(sid);
   }
 
   private async read(provider: SecretProvider, key: string): Promise<SessionRecord | null> {
@@ -261,11 +301,70 @@ export class SecretsSessionStore extends Store {
    * Stores session `sid` (one version kept) and remembers what was written; with `cas`, only if
    * the backend still holds that version (a ConflictError otherwise, and nothing remembered).
    */
-  private async write(sid: string, text: string, expiresAt: number | null, cas?: number): Promise<void> {
+  private async write(sid: string, text: string, expiresAt: number | null, cas?: number): Promise<{ version?: number }> {
     this.recent.forget(sid);
     const opts = cas === undefined ? { maxVersions: 1 } : { maxVersions: 1, cas };
     const { version } = await this.provider.put(this.keyOf(sid), toData(text, expiresAt, sid), opts);
     this.recent.saw(sid, { session: text, expires_at: expiresAt, sid }, version);
+    return { version };
+  }
+
+  /**
+   * `set`'s write: check-and-set against `loaded` (0, create-only, for a session never loaded).
+   * On a conflict the record is read again: gone means a logout ended it (nothing is written,
+   * null); still there means another save won meanwhile, which this one overwrites (last write
+   * wins among live sessions, as in connect-redis).
+   */
+  private async save(sid: string, text: string, expiresAt: number | null, loaded: Loaded | undefined): Promise<{ version?: number } | null> {
+    if (!(await this.isVersioned())) return this.writeUnversioned(sid, text, expiresAt);
+    // A session object that was never loaded (a new one, or a plain `set` call): what this process last saw of it, else create-only.
+    let expected = loaded?.version ?? this.recent.lastSeen(sid)?.version ?? 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.write(sid, text, expiresAt, expected);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= 5) throw err;
+      }
+      const current = await this.readSession(sid);
+      if (!current) return null;
+      expected = current.version ?? 0;
+    }
+  }
+
+  /**
+   * connect-mongo's events, after the write succeeded: `create` (first version) or `update`, then
+   * `set`, on set; `touch` when a touch wrote; `destroy`. Listeners get `(sid)`, `touch` also the
+   * session. On KV v1, which keeps no versions, set emits only `set`.
+   */
+  private announce(events: StoreEvent[], sid: string, session?: SessionData): void {
+    for (const event of events) {
+      if (session === undefined) this.emit(event, sid);
+      else this.emit(event, sid, session);
+    }
+  }
+
+  /** A write on a backend without check-and-set: then a logout's mark, if any, deletes the record again (ended.ts). */
+  private async writeUnversioned(sid: string, text: string, expiresAt: number | null): Promise<{ version?: number } | null> {
+    const written = await this.write(sid, text, expiresAt);
+    const key = this.keyOf(sid);
+    if (!(await this.ended.has(key))) return written;
+    this.recent.forget(sid);
+    await this.provider.delete(key);
+    return null;
+  }
+
+  /** Whether the backend keeps versions (check-and-set); false only for a KV v1 mount. */
+  private isVersioned(): Promise<boolean> {
+    const detect = (this.source as { kvVersion?: () => Promise<1 | 2> }).kvVersion;
+    if (typeof detect !== 'function') return Promise.resolve(true);
+    this.versioning ??= detect.call(this.source).then(
+      (v) => v === 2,
+      (err: unknown) => {
+        this.versioning = undefined;
+        throw err;
+      },
+    );
+    return this.versioning;
   }
 
   /** Deletes a session whose new expiry is already past (set/touch with a past cookie expiry). */

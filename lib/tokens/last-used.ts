@@ -1,22 +1,37 @@
-import { ConflictError } from '../errors';
 import type { SecretProvider } from '../providers/types';
-import { epoch, iso, parseRecord } from './record';
+import { epoch, iso } from './record';
 import type { TokenLogger } from './types';
 
 /** Options for `LastUsedWriter`. */
 export interface LastUsedOptions {
   provider: SecretProvider;
-  pathOf: (id: string) => string;
+  /** Where the token record of `id` lives. */
+  recordPath: (id: string) => string;
+  /** Where the last-use record of `id` lives (`<path>/last-used/<id>`). */
+  lastUsedPath: (id: string) => string;
   intervalMs: number;
   logger: TokenLogger;
   now: () => number;
 }
 
+/** The last use recorded in a last-use record, as epoch ms, or null. */
+export function lastUsedOf(data: Record<string, unknown> | undefined): number | null {
+  const at = data?.last_used_at;
+  if (typeof at !== 'string') return null;
+  const ms = epoch(at);
+  return ms === null || Number.isNaN(ms) ? null : ms;
+}
+
 /**
  * Writes `last_used_at` at most once per token per `intervalMs` in this process, after the
- * request that used the token (never on its path). Each write re-reads the record and writes it
- * back with check-and-set where the backend has versions, so it cannot undo a concurrent rotate
- * or resurrect a revoked token. Failures are logged, never thrown.
+ * request that used the token (never on its path), into a record of its own,
+ * `<path>/last-used/<id>`: a plain create-or-overwrite that never reads or writes the token record,
+ * so on no provider (KV v1 included) can it undo a rotation or bring back a revoked token.
+ *
+ * A write that lands after a revocation leaves at most an orphan last-use record: after each write
+ * the token record is read, and when it is gone the last-use record is deleted again (revoke
+ * deletes the token record first and the last-use record second, so one of the two deletes comes
+ * last). Failures are logged, never thrown.
  */
 export class LastUsedWriter {
   /** Token id -> when (opts.now) its last write was scheduled. Read on every request: a plain Map. */
@@ -53,18 +68,10 @@ export class LastUsedWriter {
   }
 
   private async write(id: string): Promise<void> {
-    const path = this.opts.pathOf(id);
-    const entry = await this.opts.provider.get(path);
-    const record = entry && parseRecord(entry.data, id);
-    if (!entry || !record) return; // revoked (or replaced by something foreign) meanwhile
-    const now = this.opts.now();
-    const last = epoch(record.last_used_at);
-    if (last !== null && now - last < this.opts.intervalMs) return; // another instance wrote it
-    const cas = entry.version === undefined ? {} : { cas: entry.version };
-    try {
-      await this.opts.provider.put(path, { ...entry.data, last_used_at: iso(now) }, cas);
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err; // changed meanwhile: that write wins
-    }
+    const { provider } = this.opts;
+    const path = this.opts.lastUsedPath(id);
+    await provider.put(path, { last_used_at: iso(this.opts.now()) }, { maxVersions: 1 });
+    // Revoked meanwhile: take the orphan away again (revoke deletes it too; whichever runs last wins).
+    if (!(await provider.get(this.opts.recordPath(id)))) await provider.delete(path);
   }
 }

@@ -20,7 +20,12 @@ export interface BearerAuthOptions {
   allowQueryToken?: boolean;
   /** Accept `access_token` in a parsed form body (RFC 6750 §2.2). Default false: refused with 400. */
   allowBodyToken?: boolean;
-  /** Failed-attempt limit per client; false disables it. Default 20 per minute. */
+  /**
+   * `false`: this middleware does not limit failed attempts. Otherwise the limit is the one of
+   * `tokens` (a TokenStore's `rateLimit` option, shared by every bearerAuth() on that store); an
+   * object here is only for verifiers without their own limiter (a ConfigError with a TokenStore).
+   * Default: the store's limiter (20 failures per minute per client).
+   */
   rateLimit?: false | BearerRateLimit;
   /** Where backend failures are reported (never with a token). Default `console`. */
   logger?: TokenLogger;
@@ -65,6 +70,17 @@ function extract(req: Request, opts: BearerAuthOptions): Extracted {
   return found.length ? { token: found[0] } : { none: true };
 }
 
+/** The store's shared limiter, unless this middleware opts out; a limiter of its own only for verifiers without one. */
+function limiterOf(opts: BearerAuthOptions): FailureLimiter | null {
+  if (opts.rateLimit === false) return null;
+  const shared = opts.tokens.failureLimiter;
+  if (shared === undefined) return new FailureLimiter(opts.rateLimit ?? {}, 'bearerAuth');
+  if (opts.rateLimit !== undefined) {
+    throw new ConfigError('bearerAuth: set rateLimit on the TokenStore (one failure limit per store, shared by every bearerAuth on it), or pass rateLimit: false');
+  }
+  return shared;
+}
+
 function describe(err: unknown): string {
   if (err instanceof SecretsAuthError) return err.message;
   return err instanceof Error ? err.name : 'unknown error';
@@ -84,7 +100,7 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
   const required = [...new Set(opts.scopes ?? [])];
   if (!required.every((s) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) throw new ConfigError('bearerAuth: scopes must be scope names without spaces or quotes');
   const logger = opts.logger ?? console;
-  const limiter = opts.rateLimit === false ? null : new FailureLimiter(opts.rateLimit ?? {});
+  const limiter = limiterOf(opts);
   const scopeParam = required.length ? `, scope=${quote(required.join(' '))}` : '';
 
   function refuse(req: Request, res: Response, status: number, code: string, message: string, challenge?: string, retryAfter = 5): void {

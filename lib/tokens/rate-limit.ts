@@ -44,11 +44,12 @@ export class FailureLimiter {
   private readonly failures = new Map<string, { hits: number; until: number }>();
   private readonly keyOf: (req: Request) => string;
 
-  constructor(opts: BearerRateLimit = {}) {
+  /** `owner` names the option's owner in configuration errors ("TokenStore", "bearerAuth"). */
+  constructor(opts: BearerRateLimit = {}, owner = 'TokenStore') {
     this.windowMs = opts.windowMs ?? 60_000;
     this.limit = opts.limit ?? 20;
-    if (!(Number.isInteger(this.windowMs) && this.windowMs > 0)) throw new ConfigError('bearerAuth: rateLimit.windowMs must be a positive integer (ms)');
-    if (!(Number.isInteger(this.limit) && this.limit > 0)) throw new ConfigError('bearerAuth: rateLimit.limit must be a positive integer');
+    if (!(Number.isInteger(this.windowMs) && this.windowMs > 0)) throw new ConfigError(`${owner}: rateLimit.windowMs must be a positive integer (ms)`);
+    if (!(Number.isInteger(this.limit) && this.limit > 0)) throw new ConfigError(`${owner}: rateLimit.limit must be a positive integer`);
     this.store = opts.store ?? new MemoryStore();
     void this.store.init?.({ windowMs: this.windowMs, limit: this.limit } as unknown as Options);
     this.keyOf = opts.keyGenerator ?? ((req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'));

@@ -16,6 +16,8 @@ export interface CreateTokenInput {
   scopes?: string[];
   /** Lifetime: seconds or a duration like "30d"; null for none. Default: the store's `ttl`. */
   expiresIn?: number | string | null;
+  /** Exact expiry instead of `expiresIn` (epoch ms or ISO 8601), stored as given; must be in the future. */
+  expiresAt?: number | string;
   /** Who created it (free text, e.g. a user name), shown in the API. */
   createdBy?: string | null;
   /** Secret path where the admin router's automatic rotation delivers new secrets. Default none. */

@@ -7,8 +7,9 @@ import { TokenError } from './errors';
 import { generateToken, isTokenId, isValidPrefix, parseToken } from './format';
 import { importedTokenId, MIN_IMPORTED_LENGTH, mayBeImported } from './imported';
 import { hashToken, MAX_BCRYPT_COST, MIN_BCRYPT_COST, verifyTokenHash } from './hash';
-import { LastUsedWriter } from './last-used';
+import { LastUsedWriter, lastUsedOf } from './last-used';
 import { ConcurrencyLimit } from './limit';
+import { FailureLimiter } from './rate-limit';
 import { type CreateTokenInput, checkCreateInput, durationMs, epoch, iso, parseRecord, toInfo } from './record';
 import { followStaticTokens, indexStaticTokens, type StaticIndex, sha256Hex } from './static';
 import type { AuthInfo, IssuedToken, StaticTokensInput, TokenInfo, TokenRecord, TokenStoreOptions, TokenVerifier } from './types';
@@ -34,6 +35,12 @@ export type { IssuedToken, TokenStoreOptions } from './types';
 /** A read-only principal: shared by the verify cache and every request it authenticates. */
 export const freezeAuth = (auth: AuthInfo): AuthInfo => Object.freeze({ ...auth, scopes: Object.freeze([...auth.scopes]) as string[] });
 
+/** Children of `path` that hold no token: last-use records and (on KV v1) revocation tombstones. Token ids are 12 base62 characters, never these. */
+const LAST_USED = 'last-used';
+const REVOKED = 'revoked';
+
+type Found = { record: TokenRecord; version?: number };
+
 const usable = (token: unknown): token is string => typeof token === 'string' && token.length > 0 && token.length <= 4096;
 
 function isWatcher(value: unknown): value is SecretRefWatcher<StaticTokensInput> {
@@ -52,7 +59,12 @@ export class TokenStore implements TokenVerifier {
   private readonly ttlMs: number | null;
   private readonly maxTtlMs: number | null;
   private readonly cache: VerifyCache;
+  /** bcrypt slots of verification. */
   private readonly limit: ConcurrencyLimit;
+  /** bcrypt slots of creation, import and rotation: their own, so they never delay a verification. */
+  private readonly createLimit: ConcurrencyLimit;
+  /** The failed-attempt limiter every `bearerAuth()` on this store shares; null when `rateLimit: false`. */
+  readonly failureLimiter: FailureLimiter | null;
   private readonly lastUsed: LastUsedWriter;
   private readonly now: () => number;
   private statics: StaticIndex;
@@ -80,10 +92,23 @@ export class TokenStore implements TokenVerifier {
     this.acceptImported = opts.acceptImported ?? false;
     this.cache = new VerifyCache({ ttlMs: opts.verifyCacheTtl ?? 60_000, max: opts.verifyCacheMax ?? 10_000 });
     this.limit = new ConcurrencyLimit(opts.bcryptConcurrency ?? 2, opts.bcryptMaxQueue ?? 64);
+    this.createLimit = new ConcurrencyLimit(opts.createConcurrency ?? 1, opts.createMaxQueue ?? 16, {
+      concurrency: 'createConcurrency',
+      maxQueue: 'createMaxQueue',
+      busy: 'Too many token creations are waiting; retry shortly.',
+    });
+    this.failureLimiter = opts.rateLimit === false ? null : new FailureLimiter(opts.rateLimit ?? {}, 'TokenStore');
     const logger = opts.logger ?? console;
     const intervalMs = opts.lastUsedInterval ?? 300_000;
     if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new ConfigError('TokenStore: lastUsedInterval must be a non-negative number of ms');
-    this.lastUsed = new LastUsedWriter({ provider: this.provider, pathOf: (id) => this.recordPath(id), intervalMs, logger, now: this.now });
+    this.lastUsed = new LastUsedWriter({
+      provider: this.provider,
+      recordPath: (id) => this.recordPath(id),
+      lastUsedPath: (id) => this.lastUsedPath(id),
+      intervalMs,
+      logger,
+      now: this.now,
+    });
     const input = opts.staticTokens;
     this.statics = this.index(isWatcher(input) ? input.current : input);
     if (isWatcher(input)) this.unwatch = followStaticTokens(input, (next) => this.setStaticTokens(next), logger);
@@ -102,7 +127,7 @@ export class TokenStore implements TokenVerifier {
   async create(input: CreateTokenInput): Promise<IssuedToken> {
     const fields = checkCreateInput(input);
     const { token, id } = generateToken(this.prefix);
-    const record = await this.newRecord(id, token, fields, input.expiresIn);
+    const record = await this.newRecord(id, token, fields, input);
     await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
     return { token, record: toInfo(record) };
   }
@@ -121,18 +146,20 @@ export class TokenStore implements TokenVerifier {
     const id = await importedTokenId(credential, this.prefix);
     // A read, not check-and-set, so imports work on KV v1 mounts too (an operator runs them once).
     if (await this.read(id)) throw new TokenError('TOKEN_EXISTS', `Token "${id}" is already in the store.`);
-    const record = await this.newRecord(id, credential, fields, input.expiresIn);
+    const record = await this.newRecord(id, credential, fields, input);
+    // Importing a credential again after its revocation is an operator's explicit wish (KV v1 tombstone).
+    await this.provider.delete(this.revokedPath(id));
     await this.provider.put(this.recordPath(id), { ...record }, { maxVersions: 1 });
     return toInfo(record);
   }
 
   /** Every token, stored and static (`source: "config"`), oldest first. */
   async list(): Promise<TokenInfo[]> {
-    const ids = (await this.provider.list(this.path)).filter((k) => !k.endsWith('/') && isValidSegment(k));
+    const ids = (await this.provider.list(this.path)).filter((k) => !k.endsWith('/') && k !== LAST_USED && k !== REVOKED && isValidSegment(k));
     const stored: TokenInfo[] = [];
     for (let i = 0; i < ids.length; i += 8) {
-      const batch = await Promise.all(ids.slice(i, i + 8).map((id) => this.read(id)));
-      for (const found of batch) if (found) stored.push(toInfo(found.record));
+      const batch = await Promise.all(ids.slice(i, i + 8).map((id) => this.readInfo(id)));
+      for (const info of batch) if (info) stored.push(info);
     }
     stored.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
     return [...stored, ...[...this.statics.byId.values()].map((e) => ({ ...e.info, scopes: [...e.info.scopes] }))];
@@ -142,23 +169,27 @@ export class TokenStore implements TokenVerifier {
   async get(id: string): Promise<TokenInfo | null> {
     const fixed = this.statics.byId.get(id);
     if (fixed) return { ...fixed.info, scopes: [...fixed.info.scopes] };
-    if (!isValidSegment(id)) return null;
-    const found = await this.read(id);
-    return found ? toInfo(found.record) : null;
+    if (!isValidSegment(id) || id === LAST_USED || id === REVOKED) return null;
+    return this.readInfo(id);
   }
 
   /**
-   * Deletes a stored token; it stops working in this process at once and in others within
-   * `verifyCacheTtl`. Resolves false when there was no such token.
+   * Deletes a stored token (and its last-use record); it stops working in this process at once
+   * and in others within `verifyCacheTtl`. Resolves false when there was no such token. On a
+   * backend without versions (KV v1) a tombstone `<path>/revoked/<id>` is written first, which
+   * verification and rotation check, so a rotation racing this revocation cannot revive it.
    * @throws TokenError TOKEN_READ_ONLY for a static token.
    */
   async revoke(id: string): Promise<boolean> {
     this.refuseStatic(id, 'revoked');
-    if (!isValidSegment(id)) return false;
+    if (!isValidSegment(id) || id === LAST_USED || id === REVOKED) return false;
     const found = await this.read(id);
     this.forget(id);
     if (!found) return false;
+    if (found.version === undefined) await this.provider.put(this.revokedPath(id), { revoked_at: iso(this.now()) });
     await this.provider.delete(this.recordPath(id));
+    // After the record: a last-use write racing this finds the record gone and deletes its own (last-used.ts).
+    await this.provider.delete(this.lastUsedPath(id));
     this.forget(id);
     return true;
   }
@@ -174,13 +205,13 @@ export class TokenStore implements TokenVerifier {
     if (!isTokenId(id)) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
     const graceMs = durationMs(opts.grace, 'grace') ?? null;
     const { token } = generateToken(this.prefix, id);
-    const hash = await hashToken(token, this.cost, this.limit);
+    const hash = await this.hashForCreate(token);
     const now = this.now();
     let seenRotatedAt: string | null = null;
     // A concurrent write (e.g. a last_used_at update) makes the check-and-set fail: re-read, retry.
     for (let attempt = 1; ; attempt++) {
       const found = isValidSegment(id) ? await this.read(id) : null;
-      if (!found) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
+      if (!found || (found.version === undefined && (await this.isRevoked(id)))) throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
       if (attempt === 1) seenRotatedAt = found.record.rotated_at ?? null;
       else if (opts.deliver && (found.record.rotated_at ?? null) !== seenRotatedAt) throw new ConflictError(this.recordPath(id));
       const expiresAt = opts.expiresIn === undefined ? epoch(found.record.expires_at) : this.expiry(opts.expiresIn, now);
@@ -194,12 +225,14 @@ export class TokenStore implements TokenVerifier {
       };
       if (attempt === 1 && opts.deliver) await opts.deliver(token, toInfo(record));
       try {
-        await this.provider.put(this.recordPath(id), { ...record }, found.version === undefined ? {} : { cas: found.version });
+        if (found.version === undefined) await this.putUnversioned(id, record);
+        else await this.provider.put(this.recordPath(id), { ...record }, { cas: found.version });
       } catch (err) {
-        if (err instanceof ConflictError && attempt < 5) continue;
+        if (err instanceof ConflictError && found.version !== undefined && attempt < 5) continue;
         throw err;
+      } finally {
+        this.forget(id);
       }
-      this.forget(id);
       return { token, record: toInfo(record) };
     }
   }
@@ -266,7 +299,7 @@ export class TokenStore implements TokenVerifier {
 
   private async verifyStored(token: string, id: string): Promise<{ auth: AuthInfo; validUntil: number | null } | null> {
     const found = await this.read(id);
-    if (!found) {
+    if (!found || (found.version === undefined && (await this.isRevoked(id)))) {
       // Pay the bcrypt an existing id would cost, so response time does not tell which ids exist.
       this.dummyHash ??= hashToken(randomBytes(32).toString('hex'), this.cost, this.limit);
       await verifyTokenHash(token, await this.dummyHash, this.limit);
@@ -299,20 +332,60 @@ export class TokenStore implements TokenVerifier {
     return auth;
   }
 
-  private async read(id: string): Promise<{ record: TokenRecord; version?: number } | null> {
+  private async read(id: string): Promise<Found | null> {
     const entry = await this.provider.get(this.recordPath(id));
     const record = entry && parseRecord(entry.data, id);
     return record ? { record, version: entry.version } : null;
   }
 
+  /** The public view of stored token `id`, its last use merged in from `<path>/last-used/<id>`. */
+  private async readInfo(id: string): Promise<TokenInfo | null> {
+    const [found, used] = await Promise.all([this.read(id), this.provider.get(this.lastUsedPath(id))]);
+    if (!found || (found.version === undefined && (await this.isRevoked(id)))) return null;
+    const info = toInfo(found.record);
+    const separate = lastUsedOf(used?.data);
+    const inRecord = epoch(info.lastUsedAt); // records written before last uses had their own record
+    const latest = Math.max(separate ?? -1, inRecord ?? -1);
+    return latest < 0 ? info : { ...info, lastUsedAt: iso(latest) };
+  }
+
+  /** Whether a revocation left its tombstone for `id` (backends without versions only). */
+  private async isRevoked(id: string): Promise<boolean> {
+    return (await this.provider.get(this.revokedPath(id))) !== null;
+  }
+
+  /**
+   * A rotation's write on a backend without check-and-set (KV v1). A revocation between the read
+   * and this write would be undone by it, so the tombstone is checked after writing and the record
+   * deleted again (TOKEN_NOT_FOUND); verification refuses the token meanwhile (it checks the
+   * tombstone too). Reading the record back catches a concurrent rotation that already landed
+   * (ConflictError); one landing after the read-back cannot be told apart (see docs).
+   */
+  private async putUnversioned(id: string, record: TokenRecord): Promise<void> {
+    const path = this.recordPath(id);
+    await this.provider.put(path, { ...record });
+    if (await this.isRevoked(id)) {
+      await this.provider.delete(path);
+      await this.provider.delete(this.lastUsedPath(id));
+      throw new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);
+    }
+    const after = await this.read(id);
+    if (after?.record.credential_hash !== record.credential_hash) throw new ConflictError(path);
+  }
+
+  /** bcrypt for a new credential, in the creation budget: refused with LimitBusyError when its queue is full. */
+  private hashForCreate(credential: string): Promise<string> {
+    return this.createLimit.run(() => hashToken(credential, this.cost), { bounded: true });
+  }
+
   /** A fresh record for `credential` under `id`: only its bcrypt hash is kept. */
-  private async newRecord(id: string, credential: string, fields: ReturnType<typeof checkCreateInput>, expiresIn: CreateTokenInput['expiresIn']): Promise<TokenRecord> {
+  private async newRecord(id: string, credential: string, fields: ReturnType<typeof checkCreateInput>, input: CreateTokenInput): Promise<TokenRecord> {
     const now = this.now();
-    const expiresAt = this.expiry(expiresIn, now);
+    const expiresAt = input.expiresAt === undefined ? this.expiry(input.expiresIn, now) : this.exactExpiry(input.expiresAt, now);
     return {
       id,
       method: 'TOKEN',
-      credential_hash: await hashToken(credential, this.cost, this.limit),
+      credential_hash: await this.hashForCreate(credential),
       scopes: fields.scopes,
       metadata: { name: fields.name, description: fields.description, created_by: fields.createdBy },
       created_at: iso(now),
@@ -326,6 +399,14 @@ export class TokenStore implements TokenVerifier {
     return `${this.path}/${id}`;
   }
 
+  private lastUsedPath(id: string): string {
+    return `${this.path}/${LAST_USED}/${id}`;
+  }
+
+  private revokedPath(id: string): string {
+    return `${this.path}/${REVOKED}/${id}`;
+  }
+
   private expiry(expiresIn: number | string | null | undefined, now: number): number | null {
     const lifetime = expiresIn === undefined ? this.ttlMs : (durationMs(expiresIn, 'expiresIn') ?? null);
     if (this.maxTtlMs !== null) {
@@ -333,6 +414,14 @@ export class TokenStore implements TokenVerifier {
       if (lifetime > this.maxTtlMs) throw new TokenError('INVALID_TOKEN_INPUT', `expiresIn is longer than the maximum of ${this.maxTtlMs / 1000} seconds`);
     }
     return lifetime === null ? null : now + lifetime;
+  }
+
+  /** `expiresAt` as epoch ms: in the future and within `maxTtl`, kept exactly (no rounding). */
+  private exactExpiry(at: number | string, now: number): number {
+    const ms = new Date(at).getTime();
+    if (Number.isNaN(ms) || ms <= now) throw new TokenError('INVALID_TOKEN_INPUT', 'expiresAt must be a time in the future');
+    if (this.maxTtlMs !== null && ms - now > this.maxTtlMs) throw new TokenError('INVALID_TOKEN_INPUT', `expiresAt is later than the maximum lifetime of ${this.maxTtlMs / 1000} seconds`);
+    return ms;
   }
 
   private refuseStatic(id: string, verb: string): void {

@@ -1,5 +1,6 @@
 import type { SecretRefWatcher } from '../config/watch';
 import type { SecretProvider } from '../providers/types';
+import type { BearerRateLimit, FailureLimiter } from './rate-limit';
 
 /** Where a token comes from: created through a TokenStore, or declared in configuration. */
 export type TokenSource = 'store' | 'config';
@@ -103,6 +104,11 @@ export interface TokenVerifier {
   verify(token: string): Promise<AuthInfo | null>;
   /** Optional synchronous answer when no I/O is needed; undefined means "call verify". */
   verifySync?(token: string): AuthInfo | null | undefined;
+  /**
+   * The failed-attempt limiter every `bearerAuth()` on this verifier shares (a TokenStore's
+   * `rateLimit`); null when limiting is off. Absent: each `bearerAuth()` keeps its own.
+   */
+  readonly failureLimiter?: FailureLimiter | null;
 }
 
 /** Options for `new TokenStore()`. Lifetimes take seconds or durations ("90d"); cache times are ms. */
@@ -129,9 +135,30 @@ export interface TokenStoreOptions {
   /**
    * Most verifications waiting for a bcrypt slot. Beyond it `verify` rejects with LimitBusyError
    * at once (bearerAuth answers 503 `temporarily_unavailable`) instead of queueing without bound.
-   * Creating and rotating tokens always wait. Default 64.
+   * Creating and rotating tokens have their own budget (`createConcurrency`, `createMaxQueue`).
+   * Default 64.
    */
   bcryptMaxQueue?: number;
+  /**
+   * bcrypt hashes for creating, importing and rotating tokens run at once, apart from the
+   * `bcryptConcurrency` slots of verification, so a flood of creations never delays a
+   * verification. Keep `bcryptConcurrency + createConcurrency` below libuv's thread pool
+   * (`UV_THREADPOOL_SIZE`, default 4). Default 1.
+   */
+  createConcurrency?: number;
+  /**
+   * Most creations (create, import, rotate) waiting for a `createConcurrency` slot. Beyond it they
+   * reject at once with LimitBusyError (the admin router answers 503 with `Retry-After: 1`).
+   * Default 16.
+   */
+  createMaxQueue?: number;
+  /**
+   * Failed-attempt limit per client, one per store: every `bearerAuth()` built on this store
+   * counts into it (an attacker cannot spread attempts over routes). `store` (an express-rate-limit
+   * store, e.g. rate-limit-redis) shares the count across processes. `false` disables it.
+   * Default `{ windowMs: 60000, limit: 20 }`.
+   */
+  rateLimit?: false | BearerRateLimit;
   /** Minimum ms between `last_used_at` writes per token per process. Default 300000 (5 min). */
   lastUsedInterval?: number;
   /** Where background failures are reported. Default `console`. */

@@ -35,6 +35,33 @@ export function createCases(): void {
       expect(Date.parse(res.body.expires_at) - t.clock.now).toBe(7 * DAY * 1000);
     });
 
+    test('expires_at is stored exactly as given (the end of a picked day stays on that day)', async () => {
+      const endOfDay = new Date(t.clock.now + 20 * DAY * 1000);
+      endOfDay.setUTCHours(23, 59, 59, 999);
+      const res = await post({ name: 'custom-date', expires_at: endOfDay.toISOString() });
+      expect(res.status).toBe(201);
+      expect(res.body.expires_at).toBe(endOfDay.toISOString());
+      expect((await t.store.get(res.body.id))?.expiresAt).toBe(endOfDay.toISOString());
+      const utc = new Date(t.clock.now + 10 * DAY * 1000);
+      utc.setUTCHours(22, 59, 59, 999);
+      const local = `${utc.toISOString().slice(0, 10)}T23:59:59.999+01:00`; // the same instant, written in UTC+1
+      const offset = await post({ name: 'with-offset', expires_at: local });
+      expect(offset.status).toBe(201);
+      expect(offset.body.expires_at).toBe(utc.toISOString());
+    });
+
+    test.each([
+      ['expires_at and expires_in', (now: number) => ({ name: 'a', expires_in: 60, expires_at: new Date(now + DAY * 1000).toISOString() }), /not both/],
+      ['expires_at in the past', (now: number) => ({ name: 'a', expires_at: new Date(now - 1000).toISOString() }), /at least 60 seconds in the future/],
+      ['expires_at past maxTtl', (now: number) => ({ name: 'a', expires_at: new Date(now + 366 * DAY * 1000).toISOString() }), /at most 31536000 seconds from now \(maxTtl\)/],
+      ['expires_at without an offset', () => ({ name: 'a', expires_at: '2030-01-01T00:00:00' }), /ISO 8601 time with an offset/],
+      ['expires_at a number', (now: number) => ({ name: 'a', expires_at: now + DAY * 1000 }), /ISO 8601/],
+    ])('400 invalid_request for %s', async (_what, body, message) => {
+      const res = await post(body(t.clock.now));
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(message);
+    });
+
     test.each([
       ['missing name', { expires_in: 60 }, /name is required/],
       ['empty name', { name: '', expires_in: 60 }, /name is required: 1-100/],
@@ -53,7 +80,7 @@ export function createCases(): void {
       ['expires_in a boolean', { name: 'a', expires_in: true }, /expires_in must be/],
       ['expires_in over maxTtl', { name: 'a', expires_in: '366d' }, /at most 31536000 seconds \(maxTtl\)/],
       ['expires_in null under maxTtl', { name: 'a', expires_in: null }, /cannot be null/],
-      ['expires_in absent under maxTtl', { name: 'a' }, /expires_in is required/],
+      ['expires_in absent under maxTtl', { name: 'a' }, /expires_in \(or expires_at\) is required/],
       ['an unknown field', { name: 'a', expires_in: 60, admin: true }, /Unknown field\(s\): "admin"/],
       ['a body that is a list', [{ name: 'a' }], /must be a JSON object/],
       ['delivery_path without autoRotate', { name: 'a', expires_in: 60, delivery_path: 'apps/x' }, /autoRotate/],

@@ -141,7 +141,7 @@ export function guardCases(): void {
       expect(UI_CSP).toContain("script-src 'self'");
       expect(UI_CSP).toContain("frame-ancestors 'none'");
       expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.text).toContain(`<script src="${t.base}/ui/app.js" defer></script>`);
+      expect(res.text).toContain(`<script type="module" src="${t.base}/ui/app.js"></script>`);
       expect(res.text).toContain(`data-base="${t.base}"`);
       expect(res.text).not.toMatch(/<script>|<style|\sstyle="|\son[a-z]+="|https?:\/\/(?!www\.w3\.org)/);
     });
@@ -154,13 +154,14 @@ export function guardCases(): void {
       expect(res.status).toBe(200);
       const base = '/adm$&#39;in$&amp;x/auth'; // the mount path, HTML-escaped
       expect(res.text).toContain(`data-base="${base}"`);
-      expect(res.text).toContain(`<script src="${base}/ui/app.js" defer></script>`);
+      expect(res.text).toContain(`<script type="module" src="${base}/ui/app.js"></script>`);
       expect(res.text).not.toContain('%BASE%');
       expect(res.text).toContain('data-mode="token"');
     });
 
     test.each([
       ['app.js', 'text/javascript; charset=utf-8'],
+      ['table.js', 'text/javascript; charset=utf-8'],
       ['app.css', 'text/css; charset=utf-8'],
       ['icon.svg', 'image/svg+xml'],
     ])('serves %s as %s with the CSP', async (file, type) => {
@@ -169,6 +170,32 @@ export function guardCases(): void {
       expect(res.headers['content-type']).toBe(type);
       expect(res.headers['content-security-policy']).toBe(UI_CSP);
       expect(res.text ?? res.body.toString()).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+    });
+
+    test('tokenSignIn, signInUrl and appUrl reach the page, HTML-escaped; defaults follow the guard', async () => {
+      const page = async (router: Parameters<typeof makeAdminApp>[0]) => {
+        const a = await makeAdminApp(router);
+        return (await request(a.app).get(`${a.base}/ui`)).text;
+      };
+      const plain = await page({});
+      expect(plain).toContain('data-mode="token" data-token-sign-in="true" data-sign-in-url="" data-app-url=""');
+      const guarded = await page({ router: { guard: (_req, _res, next) => next() } });
+      expect(guarded).toContain('data-mode="guard" data-token-sign-in="false"');
+      const linked = await page({ router: { guard: (_req, _res, next) => next(), tokenSignIn: true, signInUrl: '/login?next=/a&b="c"', appUrl: 'https://app.example/' } });
+      expect(linked).toContain('data-token-sign-in="true" data-sign-in-url="/login?next=/a&amp;b=&quot;c&quot;" data-app-url="https://app.example/"');
+      expect(linked).toContain('id="sign-in-link" href="/login?next=/a&amp;b=&quot;c&quot;"');
+      expect(linked).toContain('id="app-link" href="https://app.example/"');
+    });
+
+    test.each([
+      ['signInUrl', 'javascript:alert(1)'],
+      ['signInUrl', '//evil.example/login'],
+      ['appUrl', '/\\evil.example'],
+      ['appUrl', '/with space'],
+      ['appUrl', 42],
+      ['tokenSignIn', 'yes'],
+    ])('tokenAdminRouter refuses %s %p', (name, value) => {
+      expect(() => tokenAdminRouter({ tokens: t.store, [name]: value } as unknown as Parameters<typeof tokenAdminRouter>[0])).toThrow(new RegExp(name));
     });
 
     test('unknown assets are a JSON 404; ui: false turns the page off', async () => {

@@ -66,7 +66,7 @@ export function mutateCases(): void {
     });
 
     test.each([
-      ['grace over maxGrace', { grace: '2d' }, /grace must be at most 86400 seconds/],
+      ['grace over maxGrace', { grace: '2d' }, /grace must be at most 86400 seconds \(1 day\)/],
       ['grace not a duration', { grace: 'later' }, /grace must be a number of seconds or a duration/],
       ['an unknown field', { grace: 60, force: true }, /Unknown field\(s\): "force"/],
       ['expires_in below a minute', { expires_in: 5 }, /at least 60 seconds/],

@@ -18,8 +18,11 @@ export function readCases(): void {
       t.clock.now = start;
       const fresh = await make('fresh', 90 * 86_400);
       const forever = await make('forever', null);
-      const soon = await make('soon', 3600); // expires within expiringWithin (1 day)
-      ids = { old, gone, fresh, forever, soon };
+      const week = await make('week', 7 * 86_400); // new, 7 days to live: not expiring yet
+      t.clock.now = start - 50 * 60_000; // 50 minutes ago, 1 hour to live: in its last third
+      const soon = await make('soon', 3600);
+      t.clock.now = start;
+      ids = { old, gone, fresh, forever, week, soon };
     });
     const get = (path: string) => request(t.app).get(`${t.base}${path}`).set(bearer(t.adminToken));
 
@@ -28,12 +31,13 @@ export function readCases(): void {
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
       const byName = Object.fromEntries(res.body.tokens.map((x: { name: string }) => [x.name, x]));
-      expect(Object.keys(byName).sort()).toEqual(['deploy-bot', 'forever', 'fresh', 'gone', 'old', 'root-admin', 'soon']);
+      expect(Object.keys(byName).sort()).toEqual(['deploy-bot', 'forever', 'fresh', 'gone', 'old', 'root-admin', 'soon', 'week']);
       expect(byName.old.state).toBe('expiring');
       expect(byName.gone.state).toBe('expired');
       expect(byName.fresh.state).toBe('active');
       expect(byName.forever.state).toBe('active');
       expect(byName.soon.state).toBe('expiring');
+      expect(byName.week.state).toBe('active');
       expect(byName['deploy-bot']).toMatchObject({ id: 'deploy-bot', source: 'config', scopes: CONFIG_TOKEN.scopes, state: 'active', created_at: null });
       expect(Object.keys(byName.fresh).sort()).toEqual(
         ['created_at', 'created_by', 'delivery_path', 'description', 'expires_at', 'id', 'last_used_at', 'name', 'previous_expires_at', 'rotated_at', 'scopes', 'source', 'state'].sort(),
@@ -44,7 +48,7 @@ export function readCases(): void {
     });
 
     test.each([
-      ['active', ['deploy-bot', 'forever', 'fresh', 'root-admin']],
+      ['active', ['deploy-bot', 'forever', 'fresh', 'root-admin', 'week']],
       ['expiring', ['old', 'soon']],
       ['expired', ['gone']],
     ])('?state=%s filters', async (state, names) => {

@@ -59,7 +59,7 @@ authentication:
           metadata: { name: "Deploy Bot" }
           scopes: [deploy]
       storage:
-        secrets: { provider: vault, path: ${prefix}/tokens, bcrypt_cost: 4 }
+        secrets: { provider: vault, path: ${prefix}/tokens, bcrypt_cost: 4, ttl: 90d }
 `,
     );
   });
@@ -72,7 +72,10 @@ authentication:
     expect(created.code).toBe(0);
     const body = JSON.parse(created.stdout);
     expect(body.token).toMatch(/^esa_[0-9A-Za-z]{12}_/);
-    expect(body).toMatchObject({ name: 'ci', scopes: ['read', 'write'], createdBy: 'operator-ada', source: 'store' });
+    expect(body).toMatchObject({ name: 'ci', scopes: ['read', 'write'], created_by: 'operator-ada', source: 'store', state: 'active' });
+    expect(Object.keys(body).sort()).toEqual(
+      ['token', 'id', 'name', 'description', 'scopes', 'source', 'state', 'created_by', 'created_at', 'expires_at', 'last_used_at', 'rotated_at', 'previous_expires_at', 'delivery_path'].sort(),
+    );
 
     const list = await cli('tokens', 'list', '--config', config);
     expect(list.code).toBe(0);
@@ -82,9 +85,29 @@ authentication:
     expect(list.stdout).not.toContain(STATIC_TOKEN);
     expect(list.stdout).not.toMatch(/bcrypt|\$2b\$/);
 
-    const listJson = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout) as { id: string; source: string }[];
-    expect(listJson.find((t) => t.id === body.id)?.source).toBe('store');
-    expect(listJson.find((t) => t.id === 'Deploy-Bot')?.source).toBe('config');
+    // The HTTP API's shape: { tokens: [...] } with snake_case fields.
+    const listJson = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout) as { tokens: Record<string, unknown>[] };
+    expect(listJson.tokens.find((t) => t.id === body.id)).toMatchObject({ source: 'store', created_by: 'operator-ada', expires_at: body.expires_at, last_used_at: null });
+    expect(listJson.tokens.find((t) => t.id === 'Deploy-Bot')).toMatchObject({ source: 'config', created_at: null });
+    expect(JSON.stringify(listJson)).not.toMatch(/createdBy|expiresAt|lastUsedAt/);
+  });
+
+  test('list columns stay aligned with long scopes and names (cut to 30 characters)', async () => {
+    const scopes = ['read:invoices', 'write:exports', 'read:customers', 'admin:everything'].join(',');
+    const name = 'a-very-long-token-name-for-the-nightly-billing-export';
+    const { id } = JSON.parse((await cli('tokens', 'create', '--config', config, '--name', name, '--scopes', scopes, '--json')).stdout);
+    const lines = (await cli('tokens', 'list', '--config', config)).stdout.trimEnd().split('\n');
+    const header = lines[0];
+    const columns = ['ID', 'NAME', 'SOURCE', 'SCOPES', 'STATE', 'CREATED BY', 'EXPIRES'].map((h) => header.indexOf(h));
+    expect(columns.every((c, i) => c >= 0 && (i === 0 || c > columns[i - 1]))).toBe(true);
+    const line = lines.find((l) => l.startsWith(id)) as string;
+    expect(line.slice(columns[1]).startsWith('a-very-long-token-name-for-th… ')).toBe(true);
+    expect(line.slice(columns[2], columns[3]).trim()).toBe('store');
+    expect(line.slice(columns[3], columns[4]).trim()).toBe(`${scopes.slice(0, 29)}…`);
+    expect(line.slice(columns[4], columns[5]).trim()).toBe('active');
+    expect(line.slice(columns[5], columns[6]).trim()).toBe('operator-ada');
+    for (const l of lines.slice(1)) expect(l.slice(columns[2] - 2, columns[2])).toBe('  '); // every row aligned
+    expect((await cli('tokens', 'revoke', id, '--config', config)).code).toBe(0);
   });
 
   test('rotate with grace, then revoke; a second revoke is exit code 3', async () => {
@@ -94,12 +117,27 @@ authentication:
     const next = JSON.parse(rotated.stdout);
     expect(next.id).toBe(id);
     expect(next.token).not.toBe(token);
-    expect(next.previousExpiresAt).not.toBeNull();
+    expect(Date.parse(next.previous_expires_at) - Date.parse(next.rotated_at)).toBe(3600_000);
 
     expect((await cli('tokens', 'revoke', id, '--config', config)).code).toBe(0);
     const again = await cli('tokens', 'revoke', id, '--config', config);
     expect(again.code).toBe(3);
     expect(again.stderr).toContain(`No token with id "${id}"`);
+  });
+
+  test('rotate --grace is checked like the API and the page: at most 7 days, else exit 2 with the reason', async () => {
+    const { id, token } = JSON.parse((await cli('tokens', 'create', '--config', config, '--name', 'grace-check', '--json')).stdout);
+    for (const grace of ['30d', '8d', 'soon']) {
+      const res = await cli('tokens', 'rotate', id, '--config', config, '--grace', grace);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(grace === 'soon' ? /--grace: grace must be a number of seconds or a duration/ : /--grace: grace must be at most 604800 seconds \(7 days\)/);
+      expect(res.stdout).toBe('');
+    }
+    const listed = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout).tokens;
+    expect(listed.find((t: { id: string }) => t.id === id).rotated_at).toBeNull(); // nothing was rotated
+    const ok = await cli('tokens', 'rotate', id, '--config', config, '--grace', '7d', '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).token).not.toBe(token);
   });
 
   test('a config token cannot be revoked (exit 3, says to edit the config)', async () => {
@@ -110,11 +148,15 @@ authentication:
 
   test('import moves the static token into the store, hashed, and says what to remove from the config', async () => {
     const dry = await cli('tokens', 'import', '--config', config, '--dry-run', '--json');
-    expect(JSON.parse(dry.stdout).results).toEqual([{ name: 'Deploy Bot', status: 'would import' }]);
+    expect(JSON.parse(dry.stdout).results).toEqual([{ name: 'Deploy Bot', status: 'would import', expires_at: null }]);
 
     const res = await cli('tokens', 'import', '--config', config);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/imported\s+Deploy Bot \(id [0-9A-Za-z]{12}\)/);
+    // The store's ttl (90d here) is not applied: a never-expiring config token stays never-expiring, and it says so.
+    expect(res.stdout).toContain("Imported tokens never expire, like the config tokens they copy (the store's ttl is not applied)");
+    const imported = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout).tokens.find((t: { name: string; source: string }) => t.name === 'Deploy Bot' && t.source === 'store');
+    expect(imported.expires_at).toBeNull();
     expect(res.stdout).toContain('accept_imported: true');
     expect(res.stdout).toContain('Remove these entries from authentication.methods.token.tokens: "Deploy Bot"');
     expect(res.stdout).not.toContain(STATIC_TOKEN);
@@ -128,6 +170,28 @@ authentication:
 
     const again = JSON.parse((await cli('tokens', 'import', '--config', config, '--json')).stdout);
     expect(again.results).toEqual([{ name: 'Deploy Bot', status: 'already imported' }]);
+  });
+
+  test('import with nothing to import says so; with max_ttl the imported copy expires, and it says when', async () => {
+    const empty = join(dir, 'empty.yml');
+    const vault = sharedVault();
+    const header = `secrets:\n  providers:\n    vault: { address: ${vault.address}, auth_method: token, token: "\${env:TEST_VAULT_TOKEN}" }\nauthentication:\n  methods:\n    token:\n      enabled: true\n`;
+    await writeFile(empty, `${header}      storage:\n        secrets: { provider: vault, path: ${prefix}/empty, bcrypt_cost: 4 }\n`);
+    const none = await cli('tokens', 'import', '--config', empty);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/^Nothing to import: the config has no static tokens/);
+    expect(JSON.parse((await cli('tokens', 'import', '--config', empty, '--json')).stdout).results).toEqual([]);
+
+    const capped = join(dir, 'capped.yml');
+    await writeFile(
+      capped,
+      `${header}      tokens:\n        - credential: "{{ secret.vault.${prefix}/deploy.value }}"\n          metadata: { name: "Deploy Bot" }\n      storage:\n        secrets: { provider: vault, path: ${prefix}/capped, bcrypt_cost: 4, max_ttl: 30d }\n`,
+    );
+    const res = await cli('tokens', 'import', '--config', capped);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/Imported tokens expire 2592000 seconds from now \(\d{4}-\d{2}-\d{2}T[\d:.]+Z\): the store's max_ttl requires every token to expire/);
+    const [t] = JSON.parse((await cli('tokens', 'list', '--config', capped, '--json')).stdout).tokens.filter((x: { source: string }) => x.source === 'store');
+    expect(Date.parse(t.expires_at) - Date.parse(t.created_at)).toBe(30 * 86_400_000);
   });
 
   test('usage and configuration errors exit 2 with a message, never a stack', async () => {

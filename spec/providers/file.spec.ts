@@ -115,12 +115,13 @@ describe('file provider specifics', () => {
     expect(await readdir(dir)).toEqual(['busy.json']);
   });
 
-  test('two providers on one folder (as two processes): check-and-set reads the file, so it stays correct', async () => {
+  test('two providers on one folder (as two processes): every write reads the version from the file', async () => {
     const a = createFileProvider({ basePath: dir });
     const b = createFileProvider({ basePath: dir });
     await a.put('shared', { by: 'a' });
     await b.put('shared', { by: 'b' });
-    await a.put('shared', { by: 'a again' }); // a's own version memory is stale; plain puts are last-write-wins
+    // a last wrote version 1, but reads the file under the lock: no version is repeated.
+    await expect(a.put('shared', { by: 'a again' })).resolves.toEqual({ version: 3 });
     const seen = await b.get('shared');
     expect(seen?.data).toEqual({ by: 'a again' });
     await expect(b.put('shared', { by: 'b, cas' }, { cas: seen?.version })).resolves.toEqual({ version: (seen?.version ?? 0) + 1 });

@@ -1,17 +1,17 @@
 // Child process of crash.spec.ts: writes sessions and API tokens through the file provider in a
 // tight loop and prints one line per acknowledged write, until it is killed with SIGKILL.
-//   node crash-writer.js <compiled library folder (dist/ or a transpiled copy of lib/)> <basePath> <run>
+//   node crash-writer.js <compiled library folder (dist/ or a transpiled copy of lib/)> <basePath> <run> <lockStaleMs>
 // Lines (stdout to a pipe is synchronous on Linux, so a printed line was acknowledged before the kill):
 //   S <sid> <n>        session <sid> written with n = <n>
 //   C <lane> <seq>     the lane's shared counter session rewritten with n = <seq>
 //   T <token>          a token issued (its record written)
 
-const [libDir, basePath, run] = process.argv.slice(2);
+const [libDir, basePath, run, lockStaleMs] = process.argv.slice(2);
 const { createFileProvider } = require(`${libDir}/providers/file`);
 const { SecretsSessionStore } = require(`${libDir}/session/store`);
 const { TokenStore } = require(`${libDir}/tokens/store`);
 
-const provider = createFileProvider({ basePath });
+const provider = createFileProvider({ basePath, lockStaleMs: Number(lockStaleMs) });
 const store = new SecretsSessionStore({ provider, cleanupInterval: false });
 const tokens = new TokenStore({ provider, bcryptCost: 4, logger: { warn() {} } });
 const out = (line) => process.stdout.write(`${line}\n`);

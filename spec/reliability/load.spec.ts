@@ -19,7 +19,8 @@ describeWith('openbao', 'load: 200 clients x 50 requests, sessions + bearer toke
     const provider = createVaultProvider({ address, auth: { method: 'token', token } });
     const folder = uniquePrefix('load');
     const logger = recordingLogger();
-    const tokens = new TokenStore({ provider, path: `${folder}/tokens`, bcryptCost: 4, logger });
+    // Batches of 20 creations at once: more than the default createMaxQueue (16) would let wait.
+    const tokens = new TokenStore({ provider, path: `${folder}/tokens`, bcryptCost: 4, logger, createMaxQueue: 20 });
     const { app, store } = reliabilityApp({ provider, tokens, logger, sessionPath: `${folder}/sessions`, sessionCache: CACHE });
     const server = await listen(app);
     const clients: { name: string; token: string }[] = [];

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionData } from 'express-session';
-import { BackendUnavailableError, ConfigError, InvalidPathError } from '../../lib/errors';
+import { BackendUnavailableError, ConfigError, InvalidSessionIdError } from '../../lib/errors';
 import { createFileProvider } from '../../lib/providers/file';
 import { createMemoryProvider } from '../../lib/providers/memory';
 import type { PutOptions, SecretProvider } from '../../lib/providers/types';
@@ -191,16 +191,17 @@ describe('SecretsSessionStore: callbacks and errors', () => {
     expect(await provider.list('sessions')).toEqual([]);
   });
 
-  test('set with a hostile sid fails with InvalidPathError and writes nothing anywhere', async () => {
+  test('set with a hostile sid stores it under its digest inside the base folder; an empty sid fails with InvalidSessionIdError', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'esa-hostile-'));
     try {
       const base = join(dir, 'base');
       const store = make(createFileProvider({ basePath: base, fsync: false }));
-      const hostile = ['../../escape', '..', 'a/b', '', 'x\0y', 'a\\b', '%2e%2e', 'é'];
+      const hostile = ['../../escape', '..', 'a/b', 'x\0y', 'a\\b', '%2e%2e', 'é'];
       for (const sid of hostile) await expect(store.touch(sid, sess(60_000))).resolves.toBeNull();
-      const outcomes = await Promise.all(hostile.map((sid) => store.set(sid, sess(60_000)).then(() => 'stored', (e) => e)));
-      expect(outcomes.map((o) => [o instanceof InvalidPathError])).toEqual(hostile.map(() => [true]));
-      expect(await readdir(dir)).toEqual([]);
+      await Promise.all(hostile.map((sid) => store.set(sid, sess(60_000))));
+      await expect(store.set('', sess(60_000))).rejects.toBeInstanceOf(InvalidSessionIdError);
+      expect(await readdir(dir)).toEqual(['base']);
+      expect((await readdir(join(base, 'sessions'))).sort()).toEqual(hostile.map((sid) => `sess:${sidDigest(sid)}.json`).sort());
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -30,11 +30,11 @@ describe('bearerAuth under a flood of bad tokens', () => {
       reads.push(path);
       return get(path);
     };
-    store = new TokenStore({ provider, bcryptCost: opts.bcryptCost, bcryptMaxQueue: opts.bcryptMaxQueue });
-    const app = express();
     // The client is the x-client header here (one host sends everything over loopback).
     const rateLimit = opts.rateLimit && { ...opts.rateLimit, keyGenerator: (req: express.Request) => String(req.headers['x-client'] ?? 'anon') };
-    app.get('/api', bearerAuth({ tokens: store, rateLimit, logger: recordingLogger() }), (req, res) => {
+    store = new TokenStore({ provider, bcryptCost: opts.bcryptCost, bcryptMaxQueue: opts.bcryptMaxQueue, rateLimit, createMaxQueue: 64 });
+    const app = express();
+    app.get('/api', bearerAuth({ tokens: store, logger: recordingLogger() }), (req, res) => {
       res.json({ who: req.auth?.name });
     });
     server = await listen(app);
@@ -76,8 +76,9 @@ describe('bearerAuth under a flood of bad tokens', () => {
       expect(r.body.error?.code).toBe('too_many_requests');
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
     }
-    // ~LIMIT bcrypts at cost 10 on 2 slots; the whole flood would take about ten times longer.
-    expect(legitMs).toBeLessThan(3_000);
+    // The bound is in counts, not time: at most LIMIT attacker reads (so at most LIMIT bcrypts) ever
+    // ran before the legitimate use. Its latency is printed for the reader, never asserted.
+    console.log(`legitimate first use during the flood: ${Math.round(legitMs)} ms`);
     // Once those failures are counted the client stays blocked, even with a good token.
     expect((await call(legit.token, 'attacker')).status).toBe(429);
   }, 60_000);

@@ -7,6 +7,7 @@ import { createVaultProvider } from '../../lib/providers/vault';
 import { generateToken } from '../../lib/tokens/format';
 import { type BearerAuthOptions, bearerAuth } from '../../lib/tokens/middleware';
 import { TokenStore } from '../../lib/tokens/store';
+import type { TokenStoreOptions } from '../../lib/tokens/types';
 import { closedPort, recordingLogger } from './helpers';
 
 const STATIC = 'static-credential-for-middleware';
@@ -19,13 +20,13 @@ describe.each([
   let token: string;
   let clock: number;
 
-  const appWith = (opts: Partial<BearerAuthOptions> = {}) => {
+  const appWith = (opts: Partial<BearerAuthOptions> = {}, tokens: TokenStore = store) => {
     const app = express();
-    const auth = bearerAuth({ tokens: store, realm: 'test', rateLimit: false, ...opts });
+    const auth = bearerAuth({ tokens, realm: 'test', rateLimit: false, ...opts });
     app.get('/api', auth, (req, res) => {
       res.json({ auth: req.auth ?? null });
     });
-    app.get('/admin', bearerAuth({ tokens: store, realm: 'test', rateLimit: false, ...opts, scopes: ['admin'] }), (req, res) => {
+    app.get('/admin', bearerAuth({ tokens, realm: 'test', rateLimit: false, ...opts, scopes: ['admin'] }), (req, res) => {
       res.json({ auth: req.auth ?? null });
     });
     app.get('/missing', auth, (_req, res) => {
@@ -34,17 +35,23 @@ describe.each([
     return app;
   };
 
+  const provider = createMemoryProvider();
+  const opened: TokenStore[] = [];
+  /** A store on the shared provider; `rateLimit` is the store's failure limit (one per store). */
+  const open = (opts: Partial<TokenStoreOptions> = {}): TokenStore => {
+    const s = new TokenStore({ provider, bcryptCost: 4, now: () => clock, staticTokens: [{ name: 'ops', credential: STATIC, scopes: ['admin'] }], ...opts });
+    opened.push(s);
+    return s;
+  };
+
   beforeEach(async () => {
     clock = Date.parse('2030-01-01T00:00:00Z');
-    store = new TokenStore({
-      provider: createMemoryProvider(),
-      bcryptCost: 4,
-      now: () => clock,
-      staticTokens: [{ name: 'ops', credential: STATIC, scopes: ['admin'] }],
-    });
+    store = open();
     ({ token } = await store.create({ name: 'reader', scopes: ['read'], expiresIn: '1h' }));
   });
-  afterEach(() => store.close());
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+  });
 
   test('a valid token passes and sets req.auth', async () => {
     const res = await request(appWith()).get('/api').set('Authorization', `Bearer ${token}`).expect(200);
@@ -103,7 +110,8 @@ describe.each([
   });
 
   test('failed attempts are limited per client: 429 with Retry-After; successes and app errors do not count', async () => {
-    const app = appWith({ rateLimit: { windowMs: 60_000, limit: 3 } });
+    store = open({ rateLimit: { windowMs: 60_000, limit: 3 } });
+    const app = appWith({ rateLimit: undefined });
     for (let i = 0; i < 10; i++) await request(app).get('/api').set('Authorization', `Bearer ${token}`).expect(200);
     for (let i = 0; i < 5; i++) await request(app).get('/missing').set('Authorization', `Bearer ${token}`).expect(404);
     await request(app).get('/admin').set('Authorization', `Bearer ${token}`).expect(403);
@@ -118,8 +126,8 @@ describe.each([
 
   test('a shared express-rate-limit store counts failures across instances', async () => {
     const shared = new MemoryStore();
-    const a = appWith({ rateLimit: { limit: 4, store: shared } });
-    const b = appWith({ rateLimit: { limit: 4, store: shared } });
+    const a = appWith({ rateLimit: undefined }, open({ rateLimit: { limit: 4, store: shared } }));
+    const b = appWith({ rateLimit: undefined }, open({ rateLimit: { limit: 4, store: shared } }));
     for (const app of [a, b, a, b]) await request(app).get('/api').set('Authorization', 'Bearer wrong').expect(401);
     // b saw the 4th failure: it refuses the client at once, even with a valid token.
     await request(b).get('/api').set('Authorization', `Bearer ${token}`).expect(429);

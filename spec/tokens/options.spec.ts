@@ -43,9 +43,25 @@ describe('option validation', () => {
     ['windowMs: 0', { windowMs: 0 }, /windowMs/],
     ['windowMs: 1.5', { windowMs: 1.5 }, /windowMs/],
     ['limit: 0', { limit: 0 }, /limit/],
-  ])('bearerAuth rateLimit %s is a ConfigError', (_what, rateLimit, name) => {
+  ])('TokenStore rateLimit %s is a ConfigError', (_what, rateLimit, name) => {
+    const err = thrown(() => new TokenStore({ provider, rateLimit }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(name);
+  });
+
+  test('bearerAuth rateLimit options on a TokenStore are a ConfigError: the limit is the store\'s, one per store', () => {
     const tokens = new TokenStore({ provider });
-    const err = thrown(() => bearerAuth({ tokens, rateLimit }));
+    const err = thrown(() => bearerAuth({ tokens, rateLimit: { limit: 5 } }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/TokenStore/);
+    expect(() => bearerAuth({ tokens, rateLimit: false })).not.toThrow();
+  });
+
+  test.each([
+    ['createConcurrency: 0', { createConcurrency: 0 }, /createConcurrency/],
+    ['createMaxQueue: -1', { createMaxQueue: -1 }, /createMaxQueue/],
+  ])('TokenStore %s is a ConfigError naming the option', (_what, opts, name) => {
+    const err = thrown(() => new TokenStore({ provider, ...opts }));
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(name);
   });

@@ -3,20 +3,29 @@ import { describeWith } from '../support/components';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { tokenStoreSuite } from './store-suite';
 
-/** Raw KV v2 reads straight over HTTP: every key under `folder`, data and metadata as sent by OpenBao. */
+/** Raw KV v2 reads straight over HTTP: every key under `folder` (sub-folders too), data and metadata as sent by OpenBao. */
 async function rawDump(address: string, token: string, folder: string): Promise<{ keys: number; text: string }> {
   const call = async (method: string, path: string): Promise<string> => {
     const res = await fetch(`${address}/v1/${path}`, { method, headers: { 'X-Vault-Token': token } });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
     return res.text();
   };
-  const listing = JSON.parse(await call('LIST', `secret/metadata/${folder}`)) as { data: { keys: string[] } };
-  const texts = [];
-  for (const key of listing.data.keys) {
-    texts.push(await call('GET', `secret/data/${folder}/${key}`));
-    texts.push(await call('GET', `secret/metadata/${folder}/${key}`));
-  }
-  return { keys: listing.data.keys.length, text: texts.join('\n') };
+  const texts: string[] = [];
+  let keys = 0;
+  const walk = async (dir: string): Promise<void> => {
+    const listing = JSON.parse(await call('LIST', `secret/metadata/${dir}`)) as { data: { keys: string[] } };
+    for (const key of listing.data.keys) {
+      if (key.endsWith('/')) {
+        await walk(`${dir}/${key.slice(0, -1)}`);
+        continue;
+      }
+      keys++;
+      texts.push(await call('GET', `secret/data/${dir}/${key}`));
+      texts.push(await call('GET', `secret/metadata/${dir}/${key}`));
+    }
+  };
+  await walk(folder);
+  return { keys, text: texts.join('\n') };
 }
 
 describeWith('openbao', 'TokenStore on OpenBao (KV v2, shared dev server)', () => {

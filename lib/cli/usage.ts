@@ -1,0 +1,2 @@
+/** A mistake in how the command was called (exit code 2); its message says what to fix. */
+export class UsageError extends Error {}

@@ -1,0 +1,280 @@
+// Three real OS processes on one backend (a file-provider folder, OpenBao KV v2, OpenBao KV v1)
+// race each other on the same tokens and sessions, in chunks sent to all three at once:
+//   - revoke vs use: one process revokes while two use the token (no verify cache, every use makes
+//     a last_used_at write due);
+//   - logout vs touch: one destroys while two read and touch;
+//   - logout vs save of a session loaded before the logout: two load, one destroys, the two save;
+//   - rotate vs use: one rotates twice while two use the token.
+// Afterwards, asked in every process: no revoked token is accepted, no ended session is readable
+// (nor left on the backend), no rotation is lost, and every acknowledged write is present.
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileProvider } from '../../lib/providers/file';
+import type { SecretProvider } from '../../lib/providers/types';
+import { createVaultProvider } from '../../lib/providers/vault';
+import { SecretsSessionStore } from '../../lib/session/store';
+import { describeWith } from '../support/components';
+import { enableKvV1 } from '../support/openbao';
+import { sharedVault, uniquePrefix } from '../support/vault';
+import { compiledLibrary, ROOT } from '../reliability/crash-library';
+
+/** Items raced per scenario and backend; each chunk of CHUNK items goes to the three processes at once. */
+const SIZES = { revoke: 200, revokeControl: 40, touch: 200, save: 200, saveControl: 40, rotate: 120 };
+const CHUNK = 20;
+/** Random delay (ms) before each operation, so the interleavings differ from one item to the next. */
+const SPREAD_MS = 4;
+
+type Backend =
+  | { kind: 'file'; basePath: string; tokensPath: string; sessionsPath: string }
+  | { kind: 'vault'; address: string; token: string; mount: string; kvVersion: 1 | 2; tokensPath: string; sessionsPath: string };
+
+/** A worker process (race-worker.js) answering calls over IPC. */
+class Proc {
+  private next = 0;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private stderr = '';
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (msg: { id?: number; ok?: boolean; result?: unknown; error?: string }) => {
+      if (msg.id === undefined) return;
+      const waiting = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      if (msg.ok) waiting?.resolve(msg.result);
+      else waiting?.reject(new Error(`worker ${child.pid}: ${msg.error}`));
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    child.once('exit', (code, signal) => {
+      for (const w of this.pending.values()) w.reject(new Error(`worker ${child.pid} exited (${signal ?? code}): ${this.stderr}`));
+      this.pending.clear();
+    });
+  }
+
+  static start(libDir: string): Promise<Proc> {
+    const child = fork(join(__dirname, 'race-worker.js'), [libDir], {
+      cwd: ROOT,
+      execArgv: [],
+      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    const proc = new Proc(child);
+    return new Promise((resolve, reject) => {
+      child.once('message', () => resolve(proc));
+      child.once('exit', (code) => reject(new Error(`worker exited before it was ready (${code}): ${proc.stderr}`)));
+    });
+  }
+
+  call<T>(op: string, ...args: unknown[]): Promise<T> {
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, op, args });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    await this.call('close').catch(() => undefined);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+const chunks = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
+const sids = (label: string, n: number) => Array.from({ length: n }, (_, i) => `${label}-${i}-${randomBytes(6).toString('hex')}`);
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+interface Figures {
+  races: number;
+  operations: number;
+  revokedAccepted: number;
+  revokedRecordsLeft: number;
+  orphanLastUse: number;
+  controlTokensAccepted: number;
+  endedSessionsReadable: number;
+  endedSessionRecordsLeft: number;
+  controlSessionsPresent: number;
+  lostRotations: number;
+  replacedTokensAccepted: number;
+  ms: number;
+}
+
+/** Runs the four scenarios on `backend` with processes `[p0, p1, p2]`; `raw` reads the backend from this process. */
+async function race(procs: Proc[], backend: Backend, raw: SecretProvider): Promise<Figures> {
+  const [p0, p1, p2] = procs;
+  const started = Date.now();
+  let operations = 0;
+  const keys = new SecretsSessionStore({ provider: raw, path: backend.sessionsPath, cleanupInterval: 0 });
+
+  // revoke vs use (plus tokens nobody revokes, used alongside)
+  const doomed = await p0.call<{ id: string; token: string }[]>('createTokens', SIZES.revoke, 'doomed');
+  const kept = await p0.call<{ id: string; token: string }[]>('createTokens', SIZES.revokeControl, 'kept');
+  const keptChunks = chunks(kept);
+  let revokedAcks = 0;
+  for (const [i, chunk] of chunks(doomed).entries()) {
+    const use = [...chunk.map((t) => t.token), ...(keptChunks[i] ?? []).map((t) => t.token)];
+    const [a, b, r] = await Promise.all([
+      p1.call<{ verifies: number }>('use', use, 2, SPREAD_MS),
+      p2.call<{ verifies: number }>('use', use, 2, SPREAD_MS),
+      p0.call<{ revoked: number }>('revoke', chunk.map((t) => t.id), SPREAD_MS),
+    ]);
+    operations += a.verifies + b.verifies + chunk.length;
+    revokedAcks += r.revoked;
+  }
+  expect(revokedAcks).toBe(SIZES.revoke);
+
+  // logout vs touch
+  const touched = sids('touched', SIZES.touch);
+  await p0.call('setSessions', touched, { user: 'ann' });
+  for (const chunk of chunks(touched)) {
+    const [a, b] = await Promise.all([
+      p1.call<{ touches: number }>('touch', chunk, 2, SPREAD_MS),
+      p2.call<{ touches: number }>('touch', chunk, 2, SPREAD_MS),
+      p0.call('destroy', chunk, SPREAD_MS),
+    ]);
+    operations += a.touches + b.touches + chunk.length;
+  }
+
+  // logout vs save of a session loaded before the logout (plus sessions nobody ends, saved alongside)
+  const ended = sids('ended', SIZES.save);
+  const live = sids('live', SIZES.saveControl);
+  await p0.call('setSessions', [...ended, ...live], { user: 'bob' });
+  const liveChunks = chunks(live);
+  for (const [i, chunk] of chunks(ended).entries()) {
+    const both = [...chunk, ...(liveChunks[i] ?? [])];
+    expect(await p1.call('load', both)).toBe(both.length);
+    expect(await p2.call('load', both)).toBe(both.length);
+    await Promise.all([p1.call('saveLoaded', both, 'p1', SPREAD_MS), p2.call('saveLoaded', both, 'p2', SPREAD_MS), p0.call('destroy', chunk, SPREAD_MS)]);
+    operations += 4 * both.length + chunk.length;
+  }
+
+  // rotate vs use
+  const rotated = await p0.call<{ id: string; token: string }[]>('createTokens', SIZES.rotate, 'rotated');
+  const latest: Record<string, string> = {};
+  for (const chunk of chunks(rotated)) {
+    const use = chunk.map((t) => t.token);
+    const [a, b, r] = await Promise.all([
+      p1.call<{ verifies: number }>('use', use, 2, SPREAD_MS),
+      p2.call<{ verifies: number }>('use', use, 2, SPREAD_MS),
+      p0.call<Record<string, string>>('rotate', chunk.map((t) => t.id), 2, SPREAD_MS),
+    ]);
+    Object.assign(latest, r);
+    operations += a.verifies + b.verifies + 2 * chunk.length;
+  }
+  expect(Object.keys(latest).length).toBe(SIZES.rotate);
+
+  // What every process sees now.
+  const each = <T>(op: string, ...args: unknown[]) => Promise.all(procs.map((p) => p.call<T>(op, ...args)));
+  const revokedAccepted = sum(await each<number>('accepted', doomed.map((t) => t.token)));
+  const controlTokensAccepted = sum(await each<number>('accepted', kept.map((t) => t.token)));
+  const readableEnded = await each<Record<string, unknown>>('readable', [...touched, ...ended]);
+  const readableLive = await each<Record<string, string | null>>('readable', live);
+  const finalAccepted = sum(await each<number>('accepted', Object.values(latest)));
+  const replacedTokensAccepted = sum(await each<number>('accepted', rotated.map((t) => t.token)));
+
+  // What the backend holds, read from here.
+  let revokedRecordsLeft = 0;
+  for (const t of doomed) if (await raw.get(`${backend.tokensPath}/${t.id}`)) revokedRecordsLeft++;
+  const doomedIds = new Set(doomed.map((t) => t.id));
+  const orphanLastUse = (await raw.list(`${backend.tokensPath}/last-used`)).filter((id) => doomedIds.has(id)).length;
+  let endedSessionRecordsLeft = 0;
+  for (const sid of [...touched, ...ended]) if (await raw.get(keys.keyOf(sid))) endedSessionRecordsLeft++;
+
+  return {
+    races: SIZES.revoke + SIZES.touch + SIZES.save + SIZES.rotate,
+    operations,
+    revokedAccepted,
+    revokedRecordsLeft,
+    orphanLastUse,
+    controlTokensAccepted,
+    endedSessionsReadable: sum(readableEnded.map((r) => Object.keys(r).length)),
+    endedSessionRecordsLeft,
+    controlSessionsPresent: sum(readableLive.map((r) => Object.values(r).filter((by) => by === 'p1' || by === 'p2').length)),
+    lostRotations: SIZES.rotate - finalAccepted / procs.length,
+    replacedTokensAccepted,
+    ms: Date.now() - started,
+  };
+}
+
+/** What docs/reliability.md and docs/authentication.md promise, for every backend (KV v1 included). */
+function expectPromises(f: Figures): void {
+  expect(f).toEqual({
+    ...f,
+    revokedAccepted: 0,
+    revokedRecordsLeft: 0,
+    orphanLastUse: 0,
+    controlTokensAccepted: 3 * SIZES.revokeControl,
+    endedSessionsReadable: 0,
+    endedSessionRecordsLeft: 0,
+    controlSessionsPresent: 3 * SIZES.saveControl,
+    lostRotations: 0,
+    replacedTokensAccepted: 0,
+  });
+}
+
+/** The compiled library the workers load, built once for the file (dist/ when fresh). */
+let library: Promise<string> | undefined;
+let scratch: string | undefined;
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+function libraryDir(): Promise<string> {
+  library ??= mkdtemp(join(tmpdir(), 'esa-races-build-')).then((dir) => {
+    scratch = dir;
+    return compiledLibrary(dir).then((built) => built.libDir);
+  });
+  return library;
+}
+
+async function withProcs(backend: Backend, raw: SecretProvider, label: string): Promise<Figures> {
+  const procs: Proc[] = [];
+  try {
+    const libDir = await libraryDir();
+    procs.push(...(await Promise.all([0, 1, 2].map(() => Proc.start(libDir)))));
+    await Promise.all(procs.map((p) => p.call('init', backend)));
+    const figures = await race(procs, backend, raw);
+    console.log(`RACES ${label} ${JSON.stringify(figures)}`);
+    return figures;
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}
+
+describe('3 processes on one file-provider folder', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esa-races-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  test('revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost', async () => {
+    const basePath = join(dir, 'secrets');
+    const raw = createFileProvider({ basePath });
+    try {
+      expectPromises(await withProcs({ kind: 'file', basePath, tokensPath: 'app/tokens', sessionsPath: 'app/sessions' }, raw, 'file'));
+    } finally {
+      await raw.close();
+    }
+  }, 60_000);
+});
+
+describeWith('openbao', '3 processes on one OpenBao mount', () => {
+  test.each([2, 1] as const)('KV v%s: revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost', async (kvVersion) => {
+    const { address, token } = sharedVault();
+    const mount = kvVersion === 2 ? 'secret' : uniquePrefix('races-kv1');
+    if (kvVersion === 1) await enableKvV1(address, token, mount);
+    const prefix = uniquePrefix('races');
+    const raw = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion });
+    try {
+      const backend: Backend = { kind: 'vault', address, token, mount, kvVersion, tokensPath: `${prefix}/tokens`, sessionsPath: `${prefix}/sessions` };
+      expectPromises(await withProcs(backend, raw, `openbao-kv${kvVersion}`));
+    } finally {
+      await raw.close();
+    }
+  }, 60_000);
+});
