@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import createVaultClient from 'node-vault';
-import { BackendError, BackendUnavailableError, ConflictError, PermissionDeniedError } from '../errors';
+import { BackendUnavailableError } from '../errors';
+import { AttemptFailure, classifyFailure, responseStatus } from './vault-errors';
 import { ConsistencyTracker, type VaultConsistency } from './vault-consistency';
 import { type LeaderAnswer, VaultNodes } from './vault-nodes';
 import { createTransport, type TransportRequest, type TransportResponse } from './vault-transport';
@@ -59,26 +60,6 @@ export interface RequestOptions<T = unknown> {
   deadline?: number;
 }
 
-interface ApiResponseError extends Error {
-  response?: { statusCode: number; body?: { errors?: unknown[] } };
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-
-/** Statuses with which a node refuses a request without acting on it: worth another node. */
-const REFUSAL_STATUSES = new Set([307, 412, 429, 472, 473, 503]);
-
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_CAP_MS = 1_000;
 /** Backoff cap while failing over: an election ends at an unknown moment, so poll it often. */
@@ -90,21 +71,6 @@ const VOTE_TIMEOUT_MS = 2_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * How a failed attempt may be retried: `no` (an answer that will not change: 4xx), `safe` (the
- * request surely did not apply: refused connection, or a node that refused to act), `unknown`
- * (the answer was lost, or a 5xx: it may have applied).
- */
-type Retry = 'no' | 'safe' | 'unknown';
-
-class AttemptFailure {
-  constructor(
-    readonly error: Error,
-    readonly retry: Retry,
-    readonly status?: number,
-  ) {}
 }
 
 type NodeVaultClient = ReturnType<typeof createVaultClient>;
@@ -289,25 +255,11 @@ export class VaultHttp {
     try {
       return (await this.clientFor(address).request(request as { path: string; method: string })) as T;
     } catch (err) {
-      const status = (err as ApiResponseError).response?.statusCode;
+      const status = responseStatus(err);
       if (status === 404 && o.allowNotFound) return null;
       if (status === 307 && location) throw new Redirect(location);
-      throw this.classify(err, o, address, timeoutMs);
+      throw classifyFailure(err, { operation: o.operation, subject: o.subject, address, timeoutMs });
     }
-  }
-
-  private classify(err: unknown, o: RequestOptions<unknown>, address: string, timeoutMs: number): AttemptFailure {
-    const mapped = this.mapError(err, o, address, timeoutMs);
-    const response = (err as ApiResponseError).response;
-    if (!response) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (!(mapped instanceof BackendUnavailableError)) return new AttemptFailure(mapped, 'no');
-      return new AttemptFailure(mapped, code === 'ECONNREFUSED' ? 'safe' : 'unknown');
-    }
-    const status = response.statusCode;
-    if (REFUSAL_STATUSES.has(status)) return new AttemptFailure(mapped, 'safe', status);
-    if (status >= 500) return new AttemptFailure(mapped, 'unknown', status);
-    return new AttemptFailure(mapped, 'no', status);
   }
 
   /** `GET sys/leader` on one node, unauthenticated and outside any namespace. */
@@ -316,33 +268,6 @@ export class VaultHttp {
     const res = await this.transport({ method: 'GET', uri: `${address}/v1/sys/leader`, timeoutMs });
     if (res.statusCode !== 200 || typeof res.body !== 'object' || res.body === null) throw new Error(`sys/leader answered ${res.statusCode}`);
     return res.body as LeaderAnswer;
-  }
-
-  private mapError(err: unknown, o: RequestOptions<unknown>, address: string, timeoutMs: number): Error {
-    const response = (err as ApiResponseError).response;
-    if (!response) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-      const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-      if (NETWORK_CODES.has(code) || timedOut) {
-        return new BackendUnavailableError(
-          timedOut
-            ? `Vault at ${address} did not answer within ${timeoutMs} ms (${o.operation} "${o.subject}"). Check that it is up, or raise timeoutMs.`
-            : `Cannot reach Vault at ${address} (${code}) to ${o.operation} "${o.subject}". Check that it is running and the address is right.`,
-        );
-      }
-      return new BackendError(`Vault request to ${o.operation} "${o.subject}" failed: ${code}`);
-    }
-    const status = response.statusCode;
-    const first = String(response.body?.errors?.[0] ?? '').slice(0, 200);
-    if (status === 403) return new PermissionDeniedError(o.subject, o.operation);
-    if (status === 400 && first.includes('check-and-set')) return new ConflictError(o.subject);
-    if (status === 503 && /sealed/i.test(first)) {
-      return new BackendUnavailableError(`Vault at ${address} is sealed; unseal it to ${o.operation} "${o.subject}".`, { status });
-    }
-    if (status === 429 || status >= 500 || REFUSAL_STATUSES.has(status)) {
-      return new BackendUnavailableError(`Vault answered ${status} to ${o.operation} "${o.subject}"${first ? `: ${first}` : ''}. Try again later.`, { status });
-    }
-    return new BackendError(`Vault answered ${status} to ${o.operation} "${o.subject}"${first ? `: ${first}` : ''}.`, { status });
   }
 
   close(): void {
