@@ -5,7 +5,7 @@ import { parseGrace } from './admin/validate';
 import { importStatic } from './cli/import';
 import { UsageError } from './cli/usage';
 import { jsonView, listTable } from './cli/view';
-import { SecretsAuthError } from './errors';
+import { describeError, SecretsAuthError } from './errors';
 import { createAuthFromConfig, type ConfiguredAuth } from './setup';
 import { TokenError } from './tokens/errors';
 
@@ -151,7 +151,7 @@ function report(err: unknown, io: Io): number {
     io.err(`express-secrets-auth: ${err.message}`);
     return err.code === 'CONFIG_ERROR' || err.code === 'SECRET_REFERENCE' ? EXIT.usage : EXIT.failed;
   }
-  io.err(`express-secrets-auth: unexpected error: ${(err as Error)?.message ?? String(err)}`);
+  io.err(`express-secrets-auth: unexpected error: ${describeError(err)}`);
   return EXIT.failed;
 }
 

@@ -121,3 +121,24 @@ export class InvalidSessionIdError extends SecretsAuthError {
     super('INVALID_SESSION_ID', `Session id is ${reason}: use a non-empty string of at most 4096 characters (check express-session's \`genid\`).`);
   }
 }
+
+/** A foreign error's `name`/constructor is shown only when it looks like an identifier (never free text). */
+const ERROR_NAME = /^[A-Za-z_$][\w$.]{0,63}$/;
+/** A foreign error's `code` is shown only when it is a short upper-case identifier, like ECONNREFUSED or ERR_SOCKET_CLOSED. */
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
+
+/**
+ * The one way an error becomes text for a log line. A `SecretsAuthError` gives its message, name
+ * and code (its messages never hold a secret, by construction). Any other error gives only its name
+ * (and its `code` when that is a short identifier such as `ECONNREFUSED`), never its message: a
+ * foreign message may quote a request, a header or a value. A thrown non-Error gives its type.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof SecretsAuthError) return `${err.message} (${err.name} ${err.code})`;
+  if (err instanceof Error) {
+    const name = [err.name, err.constructor?.name].find((n) => typeof n === 'string' && ERROR_NAME.test(n)) ?? 'Error';
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' && ERROR_CODE.test(code) ? `${name} (${code})` : name;
+  }
+  return `a thrown ${err === null ? 'null' : typeof err} (not an Error)`;
+}

@@ -14,6 +14,7 @@ export {
   SecretReferenceError,
   SecretsAuthError,
 } from './errors';
+export { describeError } from './errors';
 export type { AuthConfig, AuthConfigInput } from './config/schema';
 export { loadConfig, parseConfig } from './config/load';
 export { type CreateProvidersOptions, createProvidersFromConfig } from './config/providers';
@@ -54,6 +55,7 @@ export type {
   TokenVerifier,
 } from './tokens/types';
 export { ApiError } from './admin/errors';
+export { DeliveryRefusedError } from './admin/auto-rotate';
 export { tokenAdminRouter } from './admin/router';
 export type { AdminLogger, AuditAction, AuditEvent, AutoRotateOptions, TokenAdminBackend, TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
 export { UI_CSP } from './admin/ui';

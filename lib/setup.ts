@@ -5,7 +5,7 @@ import type { AuthConfig, StaticTokenConfig as ConfigStaticToken } from './confi
 import { type SecretRefWatcher, watchSecretRefs } from './config/watch';
 import { tokenAdminRouter } from './admin/router';
 import type { TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
-import { ConfigError } from './errors';
+import { ConfigError, describeError } from './errors';
 import { createMemoryProvider } from './providers/memory';
 import type { SecretProvider } from './providers/types';
 import { SecretsSessionStore } from './session/store';
@@ -90,7 +90,7 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
     const watcher: SecretRefWatcher<StaticTokenConfig[]> = await watchSecretRefs(toStaticTokens(tokenCfg.enabled ? tokenCfg.tokens : []), providers, {
       refreshInterval: refreshMs,
       env: opts.env,
-      onError: (err) => (opts.logger ?? console).warn(`express-secrets-auth: static tokens not refreshed: ${err.message}`),
+      onError: (err) => (opts.logger ?? console).warn(`express-secrets-auth: static tokens not refreshed: ${describeError(err)}`),
     });
     closers.push(() => watcher.close());
     const tokens = new TokenStore({

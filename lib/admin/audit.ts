@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { describeError } from '../errors';
 import type { TokenInfo } from '../tokens/types';
 import type { AdminLogger, AuditAction, AuditEvent } from './types';
 
@@ -36,8 +37,7 @@ export function createAuditor(opts: {
     try {
       await opts.onAudit(event);
     } catch (err) {
-      const what = err instanceof Error ? err.name : typeof err;
-      (opts.logger.error ?? opts.logger.warn).call(opts.logger, `express-secrets-auth admin: onAudit failed (${what}) for ${action} of token ${token.id}`);
+      (opts.logger.error ?? opts.logger.warn).call(opts.logger, `express-secrets-auth admin: onAudit failed (${describeError(err)}) for ${action} of token ${token.id}`);
     }
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors';
+import { describeError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import type { TokenInfo } from '../tokens/types';
 import type { Auditor } from './audit';
@@ -29,10 +29,9 @@ export interface DeliveryTarget {
 }
 
 /** A delivery the router will not make: the path is outside the delivery folder, or holds another secret. 409. */
-export class DeliveryRefusedError extends ApiError {
+export class DeliveryRefusedError extends ApiError<'delivery_refused'> {
   constructor(message: string) {
     super(409, 'delivery_refused', message);
-    this.name = 'DeliveryRefusedError';
   }
 }
 
@@ -71,13 +70,10 @@ export async function deliverToken(target: DeliveryTarget, path: string, token: 
     await provider.put(path, { ...data }, current.version === undefined ? {} : { cas: current.version });
     return;
   }
-  try {
-    await provider.put(path, { ...data }, { cas: 0 });
-  } catch (err) {
-    // A KV v1 mount has no check-and-set (ConfigError before any write): write as before.
-    if (!(err instanceof ConfigError)) throw err;
-    await provider.put(path, { ...data });
-  }
+  // A KV v1 mount has no check-and-set: there the write is unconditional. A provider that does
+  // not say whether it has check-and-set is asked for it.
+  const checkAndSet = (await provider.supportsCheckAndSet?.()) ?? true;
+  await provider.put(path, { ...data }, checkAndSet ? { cas: 0 } : {});
 }
 
 /** Whether the delivery secret holds the token the record currently accepts (compares ids and issue times, no plaintext). */
@@ -135,7 +131,7 @@ export class AutoRotator {
     try {
       list = await tokens.list();
     } catch (err) {
-      logger.warn(`express-secrets-auth auto-rotate: cannot list tokens, will retry: ${err instanceof Error ? err.message : String(err)}`);
+      logger.warn(`express-secrets-auth auto-rotate: cannot list tokens, will retry: ${describeError(err)}`);
       return [];
     }
     const rotated: string[] = [];
@@ -150,8 +146,7 @@ export class AutoRotator {
         await this.rotate(info, path);
         rotated.push(info.id);
       } catch (err) {
-        const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        (logger.error ?? logger.warn).call(logger, `express-secrets-auth auto-rotate: token ${info.id} not rotated, will retry: ${what}`);
+        (logger.error ?? logger.warn).call(logger, `express-secrets-auth auto-rotate: token ${info.id} not rotated, will retry: ${describeError(err)}`);
       }
     }
     return rotated;

@@ -1,18 +1,24 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { SecretsAuthError } from '../errors';
+import { describeError, SecretsAuthError } from '../errors';
 import { TokenError } from '../tokens/errors';
 import { LimitBusyError } from '../tokens/limit';
 import type { AdminLogger } from './types';
 
-/** A refusal with an HTTP status and a stable `code`; the message says what to do. */
-export class ApiError extends Error {
+/**
+ * A refusal of the admin API with an HTTP status; the message says what to do. `wireCode` is the
+ * lower-case `error.code` of the JSON body (part of the HTTP API, e.g. `invalid_request`); `code`
+ * is the same word upper-case, like every other SecretsAuthError (`INVALID_REQUEST`).
+ */
+export class ApiError<W extends string = string> extends SecretsAuthError<Uppercase<W>> {
+  /** The `error.code` sent in the response body. */
+  readonly wireCode: W;
   constructor(
     readonly status: number,
-    readonly code: string,
+    wireCode: W,
     message: string,
   ) {
-    super(message);
-    this.name = 'ApiError';
+    super(wireCode.toUpperCase() as Uppercase<W>, message);
+    this.wireCode = wireCode;
   }
 }
 
@@ -60,7 +66,7 @@ function parserFailure(err: unknown): [number, string, string] | null {
 export function errorHandler(logger: AdminLogger): ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
-    if (err instanceof ApiError) return sendError(res, err.status, err.code, err.message);
+    if (err instanceof ApiError) return sendError(res, err.status, err.wireCode, err.message);
     if (err instanceof TokenError) {
       const [status, code] = TOKEN_STATUS[err.code];
       return sendError(res, status, code, err.message);
@@ -74,12 +80,11 @@ export function errorHandler(logger: AdminLogger): ErrorRequestHandler {
     const mapped = err instanceof SecretsAuthError ? STORE_STATUS[(err as SecretsAuthError).code] : undefined;
     if (mapped) {
       const [status, code, message] = mapped;
-      (logger.error ?? logger.warn).call(logger, `express-secrets-auth admin: ${err.name}: ${err.message}`);
+      (logger.error ?? logger.warn).call(logger, `express-secrets-auth admin: ${describeError(err)}`);
       if (status === 503) res.setHeader('Retry-After', '5');
       return sendError(res, status, code, message);
     }
-    const what = err instanceof Error ? `${err.name}: ${err.message}` : typeof err;
-    (logger.error ?? logger.warn).call(logger, `express-secrets-auth admin: unexpected error while handling a request: ${what}`);
+    (logger.error ?? logger.warn).call(logger, `express-secrets-auth admin: unexpected error while handling a request: ${describeError(err)}`);
     sendError(res, 500, 'internal', 'Something went wrong on the server; the details are in its log.');
   };
 }

@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors';
+
 /** Seconds in one of each duration unit. */
 const UNIT_SECONDS: Readonly<Record<string, number>> = {
   ms: 0.001,
@@ -23,14 +25,14 @@ export const DURATION_HINT = 'a duration like "30s", "5m", "1h30m", "90d" or a n
  * `"1h30m"`, `"1.5h"`, `"500ms"`). Whitespace around the value is ignored.
  *
  * @returns the duration in seconds (may be fractional for `ms`).
- * @throws RangeError when the value is not a valid duration.
+ * @throws ConfigError when the value is not a valid duration.
  */
 export function parseDuration(input: string | number): number {
   if (typeof input === 'number') return checkNumber(input);
-  if (typeof input !== 'string') throw new RangeError(`expected ${DURATION_HINT}`);
+  if (typeof input !== 'string') throw new ConfigError(`expected ${DURATION_HINT}`);
   const text = input.trim();
   if (PLAIN_NUMBER.test(text)) return checkNumber(Number(text));
-  if (!WHOLE.test(text)) throw new RangeError(`expected ${DURATION_HINT}`);
+  if (!WHOLE.test(text)) throw new ConfigError(`expected ${DURATION_HINT}`);
   return sumParts(text);
 }
 
@@ -40,7 +42,7 @@ export function parseDurationMs(input: string | number): number {
 }
 
 function checkNumber(value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`expected ${DURATION_HINT}`);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`expected ${DURATION_HINT}`);
   return value;
 }
 

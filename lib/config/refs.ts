@@ -1,4 +1,4 @@
-import { SecretReferenceError, SecretsAuthError } from '../errors';
+import { describeError, SecretReferenceError } from '../errors';
 import type { SecretEntry, SecretProvider } from '../providers/types';
 
 /**
@@ -131,11 +131,6 @@ export function hasSecretRefs(value: unknown): boolean {
 
 const entryKey = (provider: string, path: string): string => `${provider}\u0000${path}`;
 
-function describeFailure(err: unknown): string {
-  // Library errors never carry secret values; anything else is summarised by its type only.
-  if (err instanceof SecretsAuthError) return err.message;
-  return err instanceof Error ? `${err.name} while reading` : 'unknown error while reading';
-}
 
 async function readEntry(ref: Extract<SecretRef, { kind: 'secret' }>, providers: Record<string, SecretProvider>): Promise<SecretEntry> {
   if (!Object.hasOwn(providers, ref.provider)) {
@@ -146,7 +141,7 @@ async function readEntry(ref: Extract<SecretRef, { kind: 'secret' }>, providers:
   try {
     entry = await providers[ref.provider].get(ref.path);
   } catch (err) {
-    throw new SecretReferenceError(ref.raw, `reading "${ref.path}" from provider "${ref.provider}" failed: ${describeFailure(err)}`, { cause: err });
+    throw new SecretReferenceError(ref.raw, `reading "${ref.path}" from provider "${ref.provider}" failed: ${describeError(err)}`, { cause: err });
   }
   if (!entry) throw new SecretReferenceError(ref.raw, `provider "${ref.provider}" has no secret at "${ref.path}"`);
   return entry;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { ConfigError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { isPlainObject, type ResolveOptions, resolveSecretRefs } from './refs';
 import { laterUnref } from '../timers';
@@ -127,7 +128,7 @@ class Watcher<T> implements SecretRefWatcher<T> {
  */
 export async function watchSecretRefs<T>(value: T, providers: Record<string, SecretProvider>, opts: WatchOptions = {}): Promise<SecretRefWatcher<T>> {
   const interval = opts.refreshInterval ?? 0;
-  if (!Number.isFinite(interval) || interval < 0) throw new RangeError('refreshInterval must be a non-negative number of milliseconds');
+  if (!Number.isFinite(interval) || interval < 0) throw new ConfigError('refreshInterval must be a non-negative number of milliseconds');
   const initial = await resolveSecretRefs(value, providers, opts);
   return new Watcher(value, initial, providers, opts);
 }

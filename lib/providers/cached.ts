@@ -109,5 +109,8 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
     },
 
     close: () => provider.close(),
+
+    // Asked of the provider underneath; absent there (unknown), absent here.
+    ...(provider.supportsCheckAndSet && { supportsCheckAndSet: () => (provider.supportsCheckAndSet as () => Promise<boolean>).call(provider) }),
   };
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { promises as fs } from 'node:fs';
-import { BackendError, ConfigError } from '../errors';
+import { BackendError, ConfigError, SecretsAuthError } from '../errors';
 
 export const LOCK_SUFFIX = '.esa-lock';
 /** Claimed stale locks are renamed to `<lock>.<hex>.esa-tmp` (hidden like any temp file). */
@@ -35,9 +35,9 @@ export function lockStaleMsOf(value: unknown): number {
 }
 
 /** Thrown by `assertHeld` when another process took the lock over (this one stalled past lockStaleMs). */
-export class LockLostError extends Error {
+export class LockLostError extends SecretsAuthError<'LOCK_LOST'> {
   constructor() {
-    super('the lock file was taken over by another process');
+    super('LOCK_LOST', 'the lock file was taken over by another process');
   }
 }
 

@@ -291,6 +291,10 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
     async close() {
       await Promise.all([...locks.values()]);
     },
+
+    async supportsCheckAndSet() {
+      return true;
+    },
   };
 }
 

@@ -35,5 +35,9 @@ export function createMemoryProvider(): SecretProvider {
     },
 
     async close() {},
+
+    async supportsCheckAndSet() {
+      return true;
+    },
   };
 }

@@ -35,4 +35,10 @@ export interface SecretProvider {
   list(prefix: string): Promise<string[]>;
   /** Release timers, sockets and file handles. */
   close(): Promise<void>;
+  /**
+   * Whether `put` honours `cas` (check-and-set). memory and file: always; vault: on KV v2, not on
+   * KV v1 (with `kvVersion: 'auto'` the first call asks the mount). Optional for other providers:
+   * when absent the answer is unknown, and callers pass `cas` as they would anyway.
+   */
+  supportsCheckAndSet?(): Promise<boolean>;
 }

@@ -191,6 +191,10 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
 
     kvVersion: () => detectVersion(callDeadline()),
 
+    async supportsCheckAndSet() {
+      return (await detectVersion(callDeadline())) === 2;
+    },
+
     async get(path) {
       const key = encodeSegments(parsePath(path));
       const deadline = callDeadline();

@@ -1,3 +1,4 @@
+import { describeError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { epoch, iso } from './record';
 import type { TokenLogger } from './types';
@@ -50,8 +51,7 @@ export class LastUsedWriter {
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.write(id))
       .catch((err: unknown) => {
-        const reason = err instanceof Error ? err.message : 'unknown error';
-        this.opts.logger.warn(`express-secrets-auth: could not record last use of token ${id}: ${reason}`);
+        this.opts.logger.warn(`express-secrets-auth: could not record last use of token ${id}: ${describeError(err)}`);
       })
       .finally(() => this.pending.delete(job));
     this.pending.add(job);

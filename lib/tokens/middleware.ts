@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ConfigError, SecretsAuthError } from '../errors';
+import { ConfigError, describeError } from '../errors';
 import { LimitBusyError } from './limit';
 import { type BearerRateLimit, FailureLimiter } from './rate-limit';
 import type { AuthInfo, TokenLogger, TokenVerifier } from './types';
@@ -81,10 +81,6 @@ function limiterOf(opts: BearerAuthOptions): FailureLimiter | null {
   return shared;
 }
 
-function describe(err: unknown): string {
-  if (err instanceof SecretsAuthError) return err.message;
-  return err instanceof Error ? err.name : 'unknown error';
-}
 
 /**
  * RFC 6750 bearer-token middleware. On success sets `req.auth = { tokenId, name, scopes, source }`.
@@ -106,7 +102,7 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
   function refuse(req: Request, res: Response, status: number, code: string, message: string, challenge?: string, retryAfter = 5): void {
     if (limiter && (status === 400 || (status === 401 && code === 'invalid_token'))) {
       limiter.fail(limiter.key(req)).catch((err: unknown) => {
-        (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth rate-limit store failed: ${describe(err)}`);
+        (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth rate-limit store failed: ${describeError(err)}`);
       });
     }
     if (challenge !== undefined) res.setHeader('WWW-Authenticate', challenge);
@@ -150,7 +146,7 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
         refuse(req, res, 503, 'temporarily_unavailable', 'Authentication is temporarily overloaded; retry shortly.', undefined, 1);
         return;
       }
-      (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth could not verify a token, answering 503: ${describe(err)}`);
+      (logger.error ?? logger.warn).call(logger, `express-secrets-auth: bearerAuth could not verify a token, answering 503: ${describeError(err)}`);
       refuse(req, res, 503, 'temporarily_unavailable', 'Authentication is temporarily unavailable; retry shortly.');
     };
     let quick: AuthInfo | null | undefined;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SecretRefWatcher } from '../config/watch';
-import { BackendUnavailableError, ConfigError, SecretReferenceError } from '../errors';
+import { BackendUnavailableError, ConfigError, describeError, SecretReferenceError } from '../errors';
 import { isValidSegment } from '../providers/paths';
 import { isSupportedHash } from './hash';
 import type { AuthInfo, StaticTokenConfig, StaticTokensInput, TokenInfo, TokenLogger } from './types';
@@ -143,7 +143,7 @@ export function followStaticTokens(watcher: SecretRefWatcher<StaticTokensInput>,
     try {
       apply(next);
     } catch (err) {
-      logger.warn(`express-secrets-auth: static tokens not replaced, keeping the previous ones: ${(err as Error).message}`);
+      logger.warn(`express-secrets-auth: static tokens not replaced, keeping the previous ones: ${describeError(err)}`);
       return;
     }
     if (dropped) logger.warn('express-secrets-auth: the static tokens\' secret references resolve again; static tokens restored');
@@ -151,7 +151,7 @@ export function followStaticTokens(watcher: SecretRefWatcher<StaticTokensInput>,
   };
   const onError = (err: Error) => {
     if (!isDefinitelyGone(err)) return;
-    if (!dropped) logger.warn(`express-secrets-auth: static tokens disabled until their secret references resolve again. ${err.message}`);
+    if (!dropped) logger.warn(`express-secrets-auth: static tokens disabled until their secret references resolve again. ${describeError(err)}`);
     dropped = true;
     apply([]);
   };

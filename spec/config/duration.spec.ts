@@ -1,3 +1,4 @@
+import { ConfigError } from '../../lib/errors';
 import { parseDuration, parseDurationMs } from '../../lib/config/duration';
 
 describe('parseDuration', () => {
@@ -20,7 +21,7 @@ describe('parseDuration', () => {
   });
 
   it.each(['', '5x', 'm', '5 m', '-5s', '1h 30m', 'abc', '5m10', 'Infinity'])('rejects %p', (input) => {
-    expect(() => parseDuration(input)).toThrow(RangeError);
+    expect(() => parseDuration(input)).toThrow(ConfigError);
   });
 
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('rejects the number %p', (input) => {

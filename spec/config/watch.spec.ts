@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/watch';
-import { SecretReferenceError } from '../../lib/errors';
+import { ConfigError, SecretReferenceError } from '../../lib/errors';
 import { createFileProvider } from '../../lib/providers/file';
 import { createMemoryProvider } from '../../lib/providers/memory';
 import type { SecretProvider } from '../../lib/providers/types';
@@ -58,7 +58,7 @@ describe('watchSecretRefs', () => {
   });
 
   it('rejects a negative refreshInterval', async () => {
-    await expect(watchSecretRefs('x', {}, { refreshInterval: -1 })).rejects.toThrow(RangeError);
+    await expect(watchSecretRefs('x', {}, { refreshInterval: -1 })).rejects.toThrow(ConfigError);
   });
 
   it('emits nothing when refresh finds the same values', async () => {

@@ -113,6 +113,10 @@ export function providerContract(target: ContractTarget): void {
     expect((err as Error).message).not.toContain('evil-secret-looking-input');
   });
 
+  test('says whether it has check-and-set (asked, not found out by a failing write)', async () => {
+    await expect(provider.supportsCheckAndSet?.()).resolves.toBe(target.versioned);
+  });
+
   if (target.versioned) {
     test('versions grow by one per write', async () => {
       const first = await provider.put(`${root}/v`, { n: 1 });
