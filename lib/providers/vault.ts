@@ -56,6 +56,8 @@ export interface VaultProvider extends SecretProvider {
   readonly requestCount: number;
   /** The mount's KV version, detected on first use when `kvVersion` is 'auto'. */
   kvVersion(): Promise<1 | 2>;
+  /** True on a KV v2 mount, false on KV v1 (which has no check-and-set). */
+  supportsCheckAndSet(): Promise<boolean>;
 }
 
 interface KvV2Read {

@@ -6,7 +6,13 @@ import { tokenAdminRouter } from '../../lib/admin/router';
 import { ConfigError } from '../../lib/errors';
 import type { TokenAdminRouter } from '../../lib/admin/types';
 import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
+import type { PutOptions, SecretProvider } from '../../lib/providers/types';
+import { createVaultProvider } from '../../lib/providers/vault';
+import type { TokenInfo } from '../../lib/tokens/types';
+import { deliverToken } from '../../lib/admin/auto-rotate';
+import { describeWith } from '../support/components';
+import { enableKvV1 } from '../support/openbao';
+import { sharedVault, uniquePrefix } from '../support/vault';
 import { TokenStore } from '../../lib/tokens/store';
 import { type AdminApp, bearer, makeAdminApp } from './helpers';
 
@@ -213,6 +219,45 @@ describe('tokenAdminRouter autoRotate', () => {
       expect(ok.status).toBe(201);
       expect((await t.provider.get('apps/delivered/a'))?.data.token).toBe(ok.body.token);
       custom.router.close();
+    });
+  });
+});
+
+// Check-and-set is asked of the provider (supportsCheckAndSet), not found out by a failing write.
+describe('deliverToken and check-and-set', () => {
+  const info = (id: string) => ({ id, expiresAt: null, rotatedAt: null, createdAt: '2026-01-01T00:00:00.000Z' }) as unknown as TokenInfo;
+
+  test('a provider that does not say is asked for check-and-set (cas 0) on a first delivery, as before', async () => {
+    const real = createMemoryProvider();
+    const seen: (PutOptions | undefined)[] = [];
+    const provider: SecretProvider = {
+      kind: 'test',
+      get: (p) => real.get(p),
+      put: (p, d, o) => {
+        seen.push(o);
+        return real.put(p, d, o);
+      },
+      delete: (p) => real.delete(p),
+      list: (p) => real.list(p),
+      close: () => real.close(),
+    };
+    await deliverToken({ provider, prefix: 'token-delivery' }, DELIVERY, 'esa_x', info('aaaaaaaaaaaa'));
+    expect(seen).toEqual([{ cas: 0 }]);
+  });
+
+  describeWith('openbao', 'on OpenBao KV v1 (no check-and-set)', () => {
+    test('the provider says so, and the delivery is written without cas', async () => {
+      const { address, token } = sharedVault();
+      const mount = uniquePrefix('kv1-deliver');
+      await enableKvV1(address, token, mount);
+      const provider = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion: 'auto' });
+      try {
+        await expect(provider.supportsCheckAndSet()).resolves.toBe(false);
+        await deliverToken({ provider, prefix: 'token-delivery' }, DELIVERY, 'esa_x', info('bbbbbbbbbbbb'));
+        expect((await provider.get(DELIVERY))?.data).toMatchObject({ token: 'esa_x', token_id: 'bbbbbbbbbbbb' });
+      } finally {
+        await provider.close();
+      }
     });
   });
 });
