@@ -3,6 +3,7 @@
  * contains a secret value, a token, a hash or a session's contents: only paths, names and
  * status codes.
  */
+import { types } from 'node:util';
 
 export type ErrorCode =
   | 'SECRET_NOT_FOUND'
@@ -135,7 +136,8 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
  */
 export function describeError(err: unknown): string {
   if (err instanceof SecretsAuthError) return `${err.message} (${err.name} ${err.code})`;
-  if (err instanceof Error) {
+  // isNativeError: an Error from another realm (a vm context, jest's sandbox) is an Error too.
+  if (err instanceof Error || types.isNativeError(err)) {
     const name = [err.name, err.constructor?.name].find((n) => typeof n === 'string' && ERROR_NAME.test(n)) ?? 'Error';
     const code = (err as { code?: unknown }).code;
     return typeof code === 'string' && ERROR_CODE.test(code) ? `${name} (${code})` : name;

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { BackendError, ConfigError, ConflictError, DecryptionError, InvalidPathError } from '../errors';
 import { deriveKey, type Sealed, seal, unseal } from './file-crypto';
+import { withFileErrors } from './file-errors';
 import { createFileLocker, type HeldLock, LOCK_SUFFIX, LockLostError, lockStaleMsOf } from './file-lock';
 import { isValidSegment, parsePath, parsePrefix } from './paths';
 import type { PutOptions, SecretEntry, SecretProvider } from './types';
@@ -221,7 +222,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
     return run;
   }
 
-  return {
+  return withFileErrors({
     kind: 'file',
 
     async get(path) {
@@ -295,7 +296,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
     async supportsCheckAndSet() {
       return true;
     },
-  };
+  });
 }
 
 /** A temp file older than this was left by a process that died mid-write. */

@@ -107,6 +107,25 @@ describe('file provider specifics', () => {
     expect((err as Error).message).not.toContain('leak-me');
   });
 
+  test('a file-system failure is a BackendError naming the operation, path and code (the fs error stays as cause)', async () => {
+    const basePath = join(dir, 'not-a-folder');
+    await writeFile(basePath, 'x');
+    const provider = createFileProvider({ basePath });
+    for (const [operation, call] of [
+      ['write', () => provider.put('a/b', { v: 1 })],
+      ['delete', () => provider.delete('a/b')],
+    ] as const) {
+      const err = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(BackendError);
+      expect((err as BackendError).message).toMatch(new RegExp(`^file provider: cannot ${operation} "a/b": Error \\((EEXIST|ENOTDIR)\\); `));
+      expect((err as BackendError).message).not.toContain(basePath);
+      expect((err as Error & { cause?: { code?: string } }).cause?.code).toMatch(/^(EEXIST|ENOTDIR)$/);
+    }
+  });
+
   test('concurrent writes to one path are serialised: versions are exact and no temp file remains', async () => {
     const provider = createFileProvider({ basePath: dir });
     const results = await Promise.all(Array.from({ length: 25 }, (_, i) => provider.put('busy', { i })));
