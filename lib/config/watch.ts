@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ConfigError } from '../errors';
+import { BackendError, ConfigError, describeError, SecretsAuthError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { isPlainObject, type ResolveOptions, resolveSecretRefs } from './refs';
 import { laterUnref } from '../timers';
@@ -105,7 +105,7 @@ class Watcher<T> implements SecretRefWatcher<T> {
     try {
       await this.refresh();
     } catch (err) {
-      this.report(err instanceof Error ? err : new Error(String(err)));
+      this.report(err instanceof SecretsAuthError ? err : new BackendError(`secret references not refreshed: ${describeError(err)}`, { cause: err }));
     }
     this.schedule();
   }
