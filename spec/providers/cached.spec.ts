@@ -97,6 +97,11 @@ describe('cached(provider)', () => {
     expect(backend.reads).toBe(1);
   });
 
+  test('says whether it has check-and-set as the provider underneath does (unknown stays unknown)', async () => {
+    await expect(cached(createMemoryProvider()).supportsCheckAndSet?.()).resolves.toBe(true);
+    expect(cached(counting()).supportsCheckAndSet).toBeUndefined();
+  });
+
   test('bad options are refused', () => {
     expect(() => cached(createMemoryProvider(), { ttl: 0 })).toThrow(/ttl/);
     expect(() => cached(createMemoryProvider(), { max: 1.5 })).toThrow(/max/);
