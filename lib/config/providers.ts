@@ -82,7 +82,11 @@ async function createVault(config: VaultProviderConfig, ctx: Context): Promise<S
 }
 
 function createFile(config: FileProviderConfig, ctx: Context): SecretProvider {
-  return createFileProvider({ basePath: nodePath.resolve(ctx.baseDir, config.base_path), encryptionKey: config.encryption_key });
+  return createFileProvider({
+    basePath: nodePath.resolve(ctx.baseDir, config.base_path),
+    encryptionKey: config.encryption_key,
+    lockStaleMs: config.lock_stale === undefined ? undefined : Math.round(config.lock_stale * 1000),
+  });
 }
 
 async function createOne(name: ProviderName, config: EnabledConfig, ctx: Context): Promise<SecretProvider> {
