@@ -25,13 +25,8 @@ export { createFileProvider, type FileProviderOptions } from './providers/file';
 export { createMemoryProvider } from './providers/memory';
 export { isValidSegment } from './providers/paths';
 export type { PutOptions, SecretEntry, SecretProvider } from './providers/types';
-export {
-  createVaultProvider,
-  type VaultAuth,
-  type VaultProvider,
-  type VaultProviderOptions,
-  type VaultTlsOptions,
-} from './providers/vault';
+export type { VaultAuth, VaultProvider, VaultProviderOptions, VaultTlsOptions } from './providers/vault';
+export { createVaultProvider } from './providers/vault-lazy';
 export { SecretsSessionStore } from './session/store';
 export type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './session/types';
 export { LimitBusyError } from './tokens/limit';
