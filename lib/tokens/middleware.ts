@@ -81,7 +81,6 @@ function limiterOf(opts: BearerAuthOptions): FailureLimiter | null {
   return shared;
 }
 
-
 /**
  * RFC 6750 bearer-token middleware. On success sets `req.auth = { tokenId, name, scopes, source }`.
  * Refusals are JSON `{ error: { code, message } }`: no credentials 401 (challenge without an error
