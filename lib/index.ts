@@ -34,7 +34,7 @@ export {
 } from './providers/vault';
 export { SecretsSessionStore } from './session/store';
 export type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './session/types';
-export { LimitBusyError } from './tokens/limit';
+export { LimitBusyError } from './tokens/concurrency-limit';
 export { TokenError, type TokenErrorCode } from './tokens/errors';
 export { generateToken, parseToken, type ParsedToken } from './tokens/format';
 export { hashToken, sha256Hash, verifyTokenHash } from './tokens/hash';

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { SecretsAuthError } from '../errors';
 import { TokenError } from '../tokens/errors';
-import { LimitBusyError } from '../tokens/limit';
+import { LimitBusyError } from '../tokens/concurrency-limit';
 import type { AdminLogger } from './types';
 
 /** A refusal with an HTTP status and a stable `code`; the message says what to do. */

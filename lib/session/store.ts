@@ -5,9 +5,9 @@ import { BackendError, ConfigError, ConflictError, InvalidSessionIdError } from 
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
 import type { SecretProvider } from '../providers/types';
-import { settle } from './callback';
+import { settle } from './settle';
 import { isValidSessionId, SID_DIGEST_LENGTH, sessionIdProblem, sidDigest } from './key';
-import { forEachBounded } from './pool';
+import { forEachBounded } from '../shared/bounded';
 import { fromData, isLive, type SessionRecord, toData } from './record';
 import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';

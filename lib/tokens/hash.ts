@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { ConfigError } from '../errors';
-import type { ConcurrencyLimit } from './limit';
+import type { ConcurrencyLimit } from './concurrency-limit';
 
 /**
  * Credential hashes, stored as `<scheme>:<hash>`:

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConfigError, SecretsAuthError } from '../errors';
-import { LimitBusyError } from './limit';
+import { LimitBusyError } from './concurrency-limit';
 import { type BearerRateLimit, FailureLimiter } from './rate-limit';
 import type { AuthInfo, TokenLogger, TokenVerifier } from './types';
 

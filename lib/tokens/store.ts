@@ -3,12 +3,13 @@ import type { SecretRefWatcher } from '../config/watch';
 import { ConfigError, ConflictError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { isValidSegment, parsePath } from '../providers/paths';
+import { forEachBounded } from '../shared/bounded';
 import { TokenError } from './errors';
 import { generateToken, isTokenId, isValidPrefix, parseToken } from './format';
 import { importedTokenId, MIN_IMPORTED_LENGTH, mayBeImported } from './imported';
 import { hashToken, MAX_BCRYPT_COST, MIN_BCRYPT_COST, verifyTokenHash } from './hash';
 import { LastUsedWriter, lastUsedOf } from './last-used';
-import { ConcurrencyLimit } from './limit';
+import { ConcurrencyLimit } from './concurrency-limit';
 import { FailureLimiter } from './rate-limit';
 import { type CreateTokenInput, checkCreateInput, durationMs, epoch, iso, parseRecord, toInfo } from './record';
 import { followStaticTokens, indexStaticTokens, type StaticIndex, sha256Hex } from './static';
@@ -157,10 +158,10 @@ export class TokenStore implements TokenVerifier {
   async list(): Promise<TokenInfo[]> {
     const ids = (await this.provider.list(this.path)).filter((k) => !k.endsWith('/') && k !== LAST_USED && k !== REVOKED && isValidSegment(k));
     const stored: TokenInfo[] = [];
-    for (let i = 0; i < ids.length; i += 8) {
-      const batch = await Promise.all(ids.slice(i, i + 8).map((id) => this.readInfo(id)));
-      for (const info of batch) if (info) stored.push(info);
-    }
+    await forEachBounded(ids, 8, async (id) => {
+      const info = await this.readInfo(id);
+      if (info) stored.push(info);
+    });
     stored.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
     return [...stored, ...[...this.statics.byId.values()].map((e) => ({ ...e.info, scopes: [...e.info.scopes] }))];
   }
