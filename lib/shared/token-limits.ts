@@ -13,6 +13,8 @@ export const isScope = (value: unknown): value is string => typeof value === 'st
 export const MAX_TOKEN_NAME = 100;
 /** Longest token description, in characters. */
 export const MAX_TOKEN_DESCRIPTION = 500;
+/** Longest `created_by`, in characters: it is usually the creator's token name, and static token names have no limit of their own. */
+export const MAX_CREATED_BY = 200;
 
 /** Smallest and largest accepted bcrypt cost. */
 export const MIN_BCRYPT_COST = 4;

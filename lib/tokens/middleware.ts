@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConfigError, SecretsAuthError } from '../errors';
+import { isScope } from '../shared/token-limits';
 import { LimitBusyError } from './concurrency-limit';
 import { type BearerRateLimit, FailureLimiter } from './rate-limit';
 import type { AuthInfo, TokenLogger, TokenVerifier } from './types';
@@ -98,7 +99,7 @@ export function bearerAuth(opts: BearerAuthOptions): RequestHandler {
   const realm = opts.realm ?? 'api';
   if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]*$/.test(realm)) throw new ConfigError('bearerAuth: realm must be printable ASCII without quotes or backslashes');
   const required = [...new Set(opts.scopes ?? [])];
-  if (!required.every((s) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) throw new ConfigError('bearerAuth: scopes must be scope names without spaces or quotes');
+  if (!required.every(isScope)) throw new ConfigError('bearerAuth: scopes must be scope names without spaces or quotes');
   const logger = opts.logger ?? console;
   const limiter = limiterOf(opts);
   const scopeParam = required.length ? `, scope=${quote(required.join(' '))}` : '';
