@@ -1,4 +1,5 @@
-// Public API of express-secrets-auth. Everything a user imports comes from here.
+// Public API of express-secrets-auth. Everything a user imports comes from here, and nothing else:
+// the list is pinned by spec/exports.list.txt and documented in README "Exports".
 
 export {
   BackendError,
@@ -23,21 +24,15 @@ export { type AuthFromConfigOptions, type ConfiguredAuth, createAuthFromConfig }
 export { type CachedProvider, type CacheOptions, cached } from './providers/cached';
 export { createFileProvider, type FileProviderOptions } from './providers/file';
 export { createMemoryProvider } from './providers/memory';
-export { isValidSegment } from './providers/paths';
 export type { PutOptions, SecretEntry, SecretProvider } from './providers/types';
-export {
-  createVaultProvider,
-  type VaultAuth,
-  type VaultProvider,
-  type VaultProviderOptions,
-  type VaultTlsOptions,
-} from './providers/vault';
+export type { VaultAuth, VaultProvider, VaultProviderOptions, VaultTlsOptions } from './providers/vault';
+export { createVaultProvider } from './providers/vault-lazy';
 export { SecretsSessionStore } from './session/store';
 export type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './session/types';
 export { LimitBusyError } from './tokens/concurrency-limit';
 export { TokenError, type TokenErrorCode } from './tokens/errors';
 export { generateToken, parseToken, type ParsedToken } from './tokens/format';
-export { hashToken, sha256Hash, verifyTokenHash } from './tokens/hash';
+export { hashToken } from './tokens/hash';
 export { type BearerAuthOptions, type BearerRateLimit, bearerAuth } from './tokens/middleware';
 export type { CreateTokenInput } from './tokens/record';
 export { type RotateOptions, TokenStore } from './tokens/store';
@@ -55,6 +50,5 @@ export type {
 } from './tokens/types';
 export { ApiError } from './admin/errors';
 export { tokenAdminRouter } from './admin/router';
-export type { AdminLogger, AuditAction, AuditEvent, AutoRotateOptions, TokenAdminBackend, TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
-export { UI_CSP } from './admin/ui';
+export type { AdminLogger, AuditAction, AuditEvent, AutoRotateOptions, TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
 export type { TokenState, TokenView } from './admin/view';

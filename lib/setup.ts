@@ -39,7 +39,10 @@ export interface ConfiguredAuth {
   bearerAuth(opts?: Omit<BearerAuthOptions, 'tokens'>): RequestHandler;
   /** `tokenAdminRouter` bound to the token store, with auto-rotation when `auto_rotate` is on. */
   adminRouter(opts?: Omit<TokenAdminRouterOptions, 'tokens'>): TokenAdminRouter;
-  /** Stops timers (sweeper, reference refresh, auto-rotation) and closes the providers. */
+  /**
+   * Stops timers (sweeper, reference refresh, auto-rotation), then closes the providers, each once.
+   * Calling it again returns the first call's promise.
+   */
   close(): Promise<void>;
 }
 
@@ -62,6 +65,22 @@ function pick(providers: Record<string, SecretProvider>, name: string, where: st
 }
 
 /**
+ * Runs `closers` last-registered first (without reordering the array), then closes the providers.
+ * Every closer runs even if one fails; the first failure is then thrown.
+ */
+async function closeInReverse(closers: readonly (() => unknown)[], providers: Record<string, SecretProvider>): Promise<void> {
+  const failures: unknown[] = [];
+  for (let i = closers.length - 1; i >= 0; i--) {
+    await Promise.resolve()
+      .then(closers[i])
+      .catch((err: unknown) => failures.push(err));
+  }
+  const closed = await Promise.allSettled(Object.values(providers).map((p) => p.close()));
+  for (const result of closed) if (result.status === 'rejected') failures.push(result.reason);
+  if (failures.length > 0) throw failures[0];
+}
+
+/**
  * Builds the session store, token store, bearer middleware and admin router from a config file
  * path or an already parsed config (see README "Configuration file"). Secret references are
  * resolved here; a missing one is a startup error that names the reference.
@@ -70,6 +89,7 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
   const config = typeof source === 'string' ? await loadConfig(source) : parseConfig(source);
   const providers = await createProvidersFromConfig(config.secrets.providers, { env: opts.env, baseDir: opts.baseDir });
   const closers: (() => unknown)[] = [];
+  let closing: Promise<void> | undefined;
   try {
     const auth = config.authentication;
     const sessionCfg = auth.session.storage.type === 'secrets' ? auth.session.storage.secrets : undefined;
@@ -127,14 +147,14 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
         routers.push(router);
         return router;
       },
-      close: async () => {
-        for (const close of closers.reverse()) await close();
-        await Promise.all(Object.values(providers).map((p) => p.close()));
+      close: () => {
+        // Once: a second call gets the first call's promise, so nothing is closed twice.
+        closing ??= closeInReverse(closers, providers);
+        return closing;
       },
     };
   } catch (err) {
-    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
-    await Promise.all(Object.values(providers).map((p) => p.close().catch(() => undefined)));
+    await closeInReverse(closers, providers).catch(() => undefined);
     throw err;
   }
 }

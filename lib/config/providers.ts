@@ -5,6 +5,7 @@ import { createFileProvider } from '../providers/file';
 import { createMemoryProvider } from '../providers/memory';
 import type { SecretProvider } from '../providers/types';
 import type { VaultAuth, VaultProviderOptions, VaultTlsOptions } from '../providers/vault';
+import { createVaultProvider } from '../providers/vault-lazy';
 import { findSecretRefs, resolveSecretRefs } from './refs';
 import type { FileProviderConfig, ProvidersConfig, VaultProviderConfig } from './schema';
 
@@ -76,13 +77,16 @@ export async function vaultOptionsFromConfig(config: VaultProviderConfig, opts: 
 }
 
 async function createVault(config: VaultProviderConfig, ctx: Context): Promise<SecretProvider> {
-  // Loaded lazily: node-vault is only needed when the vault provider is enabled.
-  const { createVaultProvider } = await import('../providers/vault');
+  // node-vault is loaded here, only when the vault provider is enabled.
   return createVaultProvider(await vaultOptionsFromConfig(config, ctx), ctx.env);
 }
 
 function createFile(config: FileProviderConfig, ctx: Context): SecretProvider {
-  return createFileProvider({ basePath: nodePath.resolve(ctx.baseDir, config.base_path), encryptionKey: config.encryption_key });
+  return createFileProvider({
+    basePath: nodePath.resolve(ctx.baseDir, config.base_path),
+    encryptionKey: config.encryption_key,
+    lockStaleMs: config.lock_stale === undefined ? undefined : Math.round(config.lock_stale * 1000),
+  });
 }
 
 async function createOne(name: ProviderName, config: EnabledConfig, ctx: Context): Promise<SecretProvider> {

@@ -73,6 +73,8 @@ const file = provider({
   base_path: z.string().min(1),
   /** AES-256-GCM key or passphrase (may be a secret reference); omit for plain files. */
   encryption_key: z.string().min(1).optional(),
+  /** A write's lock file left this long unrefreshed (its process died) is taken over; unset: 5s. */
+  lock_stale: duration().optional(),
 });
 
 const vaultTls = z.strictObject({

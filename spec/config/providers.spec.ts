@@ -54,6 +54,15 @@ describe('createProvidersFromConfig', () => {
     await expect(fs.stat(path.join(dir, 'secrets', 'a', 'b.json'))).resolves.toBeTruthy();
   });
 
+  it('passes lock_stale to the file provider as lockStaleMs (its range check applies)', async () => {
+    const { file } = await create({ file: { base_path: 'locked', lock_stale: '2s' } });
+    await file.put('a', { v: 1 });
+    expect((await file.get('a'))?.data).toEqual({ v: 1 });
+    const err = await create({ file: { base_path: 'locked', lock_stale: '500ms' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('lockStaleMs');
+  });
+
   it('resolves an ${env:...} encryption key and encrypts with it', async () => {
     const { file } = await create({ file: { base_path: 'enc', encryption_key: '${env:ESA_KEY}' } }, { ESA_KEY: KEY });
     await file.put('db', { password: 'plain-text-password' });
