@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Request } from 'express';
 import { type Session, type SessionData, Store } from 'express-session';
-import { BackendError, ConfigError, ConflictError, InvalidSessionIdError } from '../errors';
+import { ConfigError, ConflictError, InvalidSessionIdError } from '../errors';
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
 import type { SecretProvider } from '../providers/types';
@@ -9,6 +9,7 @@ import { settle } from './settle';
 import { isValidSessionId, SID_DIGEST_LENGTH, sessionIdProblem, sidDigest } from './key';
 import { forEachBounded } from '../shared/bounded';
 import { fromData, isLive, type SessionRecord, toData } from './record';
+import { deleteExpired, listSessionKeys, liveSessionRecords, misplaced, SCAN_CONCURRENCY } from './scan';
 import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
 import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './types';
@@ -16,15 +17,10 @@ import { RecentSessions } from './recent';
 import { EndedMarks } from './ended';
 import { carryLoaded, type Loaded, loadedOf, markLoaded } from './loaded';
 
-/** Calls in flight for scans (`all`, `ids`, `length`, `clear`, sweeps). */
-const SCAN_CONCURRENCY = 8;
 const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
 
 type Cookie = { originalMaxAge?: number | null };
 type StoreEvent = 'create' | 'update' | 'set' | 'touch' | 'destroy';
-
-const misplaced = (key: string) =>
-  new BackendError(`"${key}" is not a session record: its sid is missing or is not the id this key is for. Delete it.`);
 
 /**
  * express-session store keeping each session as one secret, `<path>/<prefix><sidDigest(sid)>` =
@@ -209,7 +205,7 @@ export class SecretsSessionStore extends Store {
   override all(callback: StoreCallback<StoredSession[]>): Promise<undefined>;
   override all(callback?: StoreCallback<StoredSession[]>): Promise<StoredSession[] | undefined> {
     return settle(async () => {
-      const found = await this.liveRecords();
+      const found = await liveSessionRecords(this.provider, this);
       const sessions: StoredSession[] = [];
       for (const [id, record] of found) {
         const session = (await this.serializer.parse(record.session)) as StoredSession;
@@ -224,14 +220,14 @@ export class SecretsSessionStore extends Store {
   ids(): Promise<string[]>;
   ids(callback: StoreCallback<string[]>): Promise<undefined>;
   ids(callback?: StoreCallback<string[]>): Promise<string[] | undefined> {
-    return settle(async () => [...(await this.liveRecords()).keys()], callback);
+    return settle(async () => [...(await liveSessionRecords(this.provider, this)).keys()], callback);
   }
 
   /** Number of live sessions. */
   override length(): Promise<number>;
   override length(callback: StoreCallback<number>): Promise<undefined>;
   override length(callback?: StoreCallback<number>): Promise<number | undefined> {
-    return settle(async () => (await this.liveRecords()).size, callback);
+    return settle(async () => (await liveSessionRecords(this.provider, this)).size, callback);
   }
 
   /** Deletes this store's sessions: keys under `path` that start with `prefix`, nothing else. */
@@ -239,7 +235,7 @@ export class SecretsSessionStore extends Store {
   override clear(callback: StoreCallback<null>): Promise<undefined>;
   override clear(callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      const keys = await this.listKeys();
+      const keys = await listSessionKeys(this.provider, this);
       await forEachBounded(keys, SCAN_CONCURRENCY, (key) => this.provider.delete(key));
       return null;
     }, callback);
@@ -250,22 +246,11 @@ export class SecretsSessionStore extends Store {
    * at most 8 calls are in flight and the event loop gets a turn every few ms.
    */
   async sweep(): Promise<SweepResult> {
-    const keys = await this.listKeys();
+    const keys = await listSessionKeys(this.provider, this);
     await yieldToEventLoop(); // the listing was one synchronous chunk; do not add the first slice to it
-    let deleted = 0;
-    await forEachBounded(
-      keys,
-      SCAN_CONCURRENCY,
-      async (key) => {
-        const record = await this.read(this.source, key).catch(() => null); // a malformed record is left for a human
-        if (record && !isLive(record, Date.now())) {
-          await this.provider.delete(key);
-          deleted++;
-        }
-      },
-      () => this.sweeper?.isStopped === true,
-    );
-    if (!(await this.isVersioned())) deleted += await this.ended.sweep(Date.now(), SCAN_CONCURRENCY, () => this.sweeper?.isStopped === true);
+    const stopped = () => this.sweeper?.isStopped === true;
+    let deleted = await deleteExpired(keys, this.source, this.provider, stopped);
+    if (!(await this.isVersioned())) deleted += await this.ended.sweep(Date.now(), SCAN_CONCURRENCY, stopped);
     return { scanned: keys.length, deleted };
   }
 
@@ -290,11 +275,6 @@ export class SecretsSessionStore extends Store {
   private isSid(sid: unknown): sid is string {
     // Any non-empty string up to 4096 characters (see isValidSessionId): it only ever reaches a hash.
     return isValidSessionId(sid);
-  }
-
-  private async read(provider: SecretProvider, key: string): Promise<SessionRecord | null> {
-    const entry = await provider.get(key);
-    return entry ? fromData(key, entry.data) : null;
   }
 
   /**
@@ -385,33 +365,5 @@ export class SecretsSessionStore extends Store {
   private check(key: string, sid: string, record: SessionRecord): SessionRecord {
     if (record.sid !== sid) throw misplaced(key);
     return record;
-  }
-
-  /** This store's keys under `path` (folders and other prefixes left out), old-layout ones included. */
-  private async listKeys(): Promise<string[]> {
-    const names = await this.provider.list(this.path);
-    const ours = names.filter((n) => !n.endsWith('/') && n.length > this.prefix.length && n.startsWith(this.prefix) && isValidSegment(n));
-    return ours.map((n) => `${this.path}/${n}`);
-  }
-
-  /**
-   * id -> record of every live session, in listing order. Records without a `sid` (written before
-   * keys were hashed, unreachable now) are left out; the sweeper deletes them once expired.
-   */
-  private async liveRecords(): Promise<Map<string, SessionRecord>> {
-    const keys = await this.listKeys();
-    const records: (SessionRecord | null)[] = new Array(keys.length).fill(null);
-    const now = Date.now();
-    await forEachBounded(keys, SCAN_CONCURRENCY, async (key, i) => {
-      const record = await this.read(this.provider, key);
-      if (!record || record.sid === undefined) return;
-      if (this.keyOf(record.sid) !== key) throw misplaced(key);
-      if (isLive(record, now)) records[i] = record;
-    });
-    const live = new Map<string, SessionRecord>();
-    records.forEach((record) => {
-      if (record?.sid !== undefined) live.set(record.sid, record);
-    });
-    return live;
   }
 }
