@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { loadConfig, parseConfig } from './config/load';
 import { createProvidersFromConfig } from './config/providers';
-import type { AuthConfig, StaticTokenConfig as ConfigStaticToken } from './config/schema';
+import type { AuthConfig, YamlStaticToken } from './config/schema';
 import { type SecretRefWatcher, watchSecretRefs } from './config/watch';
 import { tokenAdminRouter } from './admin/router';
 import type { TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
@@ -47,7 +47,7 @@ export interface ConfiguredAuth {
 }
 
 /** The config's static tokens in `TokenStore` form (list form with `metadata.name` -> `name`). */
-function toStaticTokens(tokens: ConfigStaticToken[]): StaticTokenConfig[] {
+function toStaticTokens(tokens: YamlStaticToken[]): StaticTokenConfig[] {
   return tokens.map((t) => ({
     name: t.metadata.name,
     credential: t.credential,

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { describeError, SecretsAuthError } from '../errors';
 import { TokenError } from '../tokens/errors';
-import { LimitBusyError } from '../tokens/limit';
+import { LimitBusyError } from '../tokens/concurrency-limit';
 import type { AdminLogger } from './types';
 
 /**

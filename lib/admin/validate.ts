@@ -1,13 +1,11 @@
 import { parseDuration } from '../config/duration';
 import { isValidSegment, parsePath } from '../providers/paths';
+import { isScope, MAX_TOKEN_DESCRIPTION, MAX_TOKEN_NAME } from '../shared/token-limits';
 import { ApiError } from './errors';
 import type { TokenState } from './view';
 
-export const MAX_NAME = 100;
-export const MAX_DESCRIPTION = 500;
 export const MAX_SCOPES = 50;
 export const MAX_SCOPE_LENGTH = 100;
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const STATES: readonly TokenState[] = ['active', 'expiring', 'expired'];
 
 /** Limits the router enforces on request bodies, in seconds. */
@@ -99,7 +97,7 @@ function scopes(value: unknown, limits: Limits): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.length > MAX_SCOPES) throw bad(`scopes must be a list of at most ${MAX_SCOPES} scope names.`);
   for (const s of value) {
-    if (typeof s !== 'string' || s.length > MAX_SCOPE_LENGTH || !SCOPE.test(s)) {
+    if (typeof s !== 'string' || s.length > MAX_SCOPE_LENGTH || !isScope(s)) {
       throw bad(`Each scope must be 1-${MAX_SCOPE_LENGTH} printable ASCII characters without spaces, quotes or backslashes.`);
     }
     if (limits.allowedScopes && !limits.allowedScopes.includes(s)) throw bad(`Scope ${JSON.stringify(s)} is not allowed. Allowed: ${limits.allowedScopes.join(', ')}.`);
@@ -112,9 +110,9 @@ export function parseCreate(body: unknown, limits: Limits, now: number = Date.no
   const b = asObject(body, ['name', 'description', 'scopes', 'expires_in', 'expires_at', 'delivery_path']);
   if (body === undefined || body === null) throw bad('The body must be a JSON object with at least a name.');
   const name = typeof b.name === 'string' ? b.name.trim() : b.name;
-  if (typeof name !== 'string' || name.length < 1 || name.length > MAX_NAME) throw bad(`name is required: 1-${MAX_NAME} characters.`);
-  if (b.description !== undefined && (typeof b.description !== 'string' || b.description.length > MAX_DESCRIPTION)) {
-    throw bad(`description must be a string of at most ${MAX_DESCRIPTION} characters.`);
+  if (typeof name !== 'string' || name.length < 1 || name.length > MAX_TOKEN_NAME) throw bad(`name is required: 1-${MAX_TOKEN_NAME} characters.`);
+  if (b.description !== undefined && (typeof b.description !== 'string' || b.description.length > MAX_TOKEN_DESCRIPTION)) {
+    throw bad(`description must be a string of at most ${MAX_TOKEN_DESCRIPTION} characters.`);
   }
   let deliveryPath: string | null = null;
   if (b.delivery_path !== undefined && b.delivery_path !== null) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parsePath } from '../providers/paths';
+import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from '../shared/token-limits';
 import { DURATION_HINT, parseDuration } from './duration';
 import { hasSecretRefs } from './refs';
 
@@ -186,7 +187,7 @@ const TokenStorageSecretsSchema = z.strictObject({
   auto_rotate: z.boolean().default(false),
   /** Verify credentials moved into the store by `tokens import` (see TokenStore `acceptImported`). */
   accept_imported: z.boolean().default(false),
-  bcrypt_cost: z.number().int().min(4).max(31).default(10),
+  bcrypt_cost: z.number().int().min(MIN_BCRYPT_COST).max(MAX_BCRYPT_COST).default(10),
   verify_cache_ttl: duration().default(60),
 });
 
@@ -222,20 +223,20 @@ const mapMetadata = z.object({ name: z.string().min(1).optional() }).catchall(z.
 const TokenMapEntry = tokenEntry(mapMetadata.prefault({}));
 
 /** One static token, in list form (the map form is converted to this, the key becoming the default name). */
-export type StaticTokenConfig = z.output<typeof TokenListEntry>;
+export type YamlStaticToken = z.output<typeof TokenListEntry>;
 
 /** Map-form metadata with `name` filled in from the key (and no undefined fields left). */
-function namedMetadata(key: string, fields: z.output<typeof mapMetadata>): StaticTokenConfig['metadata'] {
-  const named: StaticTokenConfig['metadata'] = { name: fields.name ?? key };
+function namedMetadata(key: string, fields: z.output<typeof mapMetadata>): YamlStaticToken['metadata'] {
+  const named: YamlStaticToken['metadata'] = { name: fields.name ?? key };
   for (const [field, value] of Object.entries(fields)) if (field !== 'name' && value !== undefined) named[field] = value;
   return named;
 }
 
-const TokenMap = z.record(z.string().min(1), TokenMapEntry).transform((map): StaticTokenConfig[] =>
+const TokenMap = z.record(z.string().min(1), TokenMapEntry).transform((map): YamlStaticToken[] =>
   Object.entries(map).map(([key, entry]) => ({ ...entry, metadata: namedMetadata(key, entry.metadata) })),
 );
 
-function uniqueNames(tokens: StaticTokenConfig[], ctx: z.RefinementCtx): void {
+function uniqueNames(tokens: YamlStaticToken[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   for (const [i, token] of tokens.entries()) {
     if (seen.has(token.metadata.name)) ctx.addIssue({ code: 'custom', path: [i, 'metadata', 'name'], message: 'duplicate token name' });

@@ -1,6 +1,6 @@
 import { ConflictError } from '../errors';
 import { parsePath, parsePrefix } from './paths';
-import { listChildren } from './tree';
+import { listChildren } from './list-children';
 import type { PutOptions, SecretEntry, SecretProvider } from './types';
 
 /** In-process provider for tests and demos. Versions and check-and-set behave like KV v2. */

@@ -1,5 +1,5 @@
 import type { SecretProvider } from '../providers/types';
-import { forEachBounded } from './pool';
+import { forEachBounded } from '../shared/bounded';
 
 /** Folder (under the store's `path`) of the marks of ended sessions; never a session key (keys hold a 43-character hash). */
 export const ENDED = 'ended';

@@ -1,30 +1,27 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Request } from 'express';
 import { type Session, type SessionData, Store } from 'express-session';
-import { BackendError, ConfigError, ConflictError, InvalidSessionIdError } from '../errors';
+import { ConfigError, ConflictError, InvalidSessionIdError } from '../errors';
 import { cached } from '../providers/cached';
 import { isValidSegment, parsePath } from '../providers/paths';
 import type { SecretProvider } from '../providers/types';
-import { settle } from './callback';
+import { settle } from './settle';
 import { isValidSessionId, SID_DIGEST_LENGTH, sessionIdProblem, sidDigest } from './key';
-import { forEachBounded } from './pool';
-import { fromData, isLive, type SessionRecord, toData } from './record';
+import { forEachBounded } from '../shared/bounded';
+import { isLive } from './record';
+import { deleteExpired, listSessionKeys, liveSessionRecords, SCAN_CONCURRENCY } from './scan';
 import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
 import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './types';
 import { RecentSessions } from './recent';
+import { SessionRecords } from './records';
 import { EndedMarks } from './ended';
-import { carryLoaded, type Loaded, loadedOf, markLoaded } from './loaded';
+import { carryLoaded, loadedOf, markLoaded } from './loaded';
 
-/** Calls in flight for scans (`all`, `ids`, `length`, `clear`, sweeps). */
-const SCAN_CONCURRENCY = 8;
 const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
 
 type Cookie = { originalMaxAge?: number | null };
 type StoreEvent = 'create' | 'update' | 'set' | 'touch' | 'destroy';
-
-const misplaced = (key: string) =>
-  new BackendError(`"${key}" is not a session record: its sid is missing or is not the id this key is for. Delete it.`);
 
 /**
  * express-session store keeping each session as one secret, `<path>/<prefix><sidDigest(sid)>` =
@@ -54,8 +51,8 @@ export class SecretsSessionStore extends Store {
   private readonly recent = new RecentSessions();
   /** Marks of ended sessions, used only on backends without check-and-set (KV v1). */
   private readonly ended: EndedMarks;
-  /** Whether the backend has versions and check-and-set (not KV v1); asked once. */
-  private versioning: Promise<boolean> | undefined;
+  /** Reads and writes of single session records. */
+  private readonly records: SessionRecords;
 
   constructor(options: SecretsSessionStoreOptions) {
     super();
@@ -87,6 +84,7 @@ export class SecretsSessionStore extends Store {
     this.provider = options.cache ? cached(provider, options.cache === true ? {} : options.cache) : provider;
     // Marks are read through the provider as given: a cached "no mark" could hide another instance's logout.
     this.ended = new EndedMarks(provider, this.path, typeof this.ttl === 'number' ? this.ttl : undefined);
+    this.records = new SessionRecords({ provider: this.provider, source: provider, keys: this, recent: this.recent, ended: this.ended });
 
     const interval = options.cleanupInterval ?? DEFAULT_CLEANUP_INTERVAL_SECONDS;
     if (interval !== false && !(typeof interval === 'number' && interval >= 0)) {
@@ -105,7 +103,7 @@ export class SecretsSessionStore extends Store {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
       this.recent.loading(sid);
-      const found = await this.readSession(sid);
+      const found = await this.records.read(sid);
       if (!found || !isLive(found.record, Date.now())) return null;
       if (found.version === undefined && (await this.ended.has(this.keyOf(sid)))) return null; // KV v1: a logout's mark wins
       const session = await this.serializer.parse(found.record.session);
@@ -137,8 +135,8 @@ export class SecretsSessionStore extends Store {
       if (this.recent.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
-      if (!(expiresAt > now)) return this.remove(sid);
-      const written = await this.save(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt, loadedOf(session));
+      if (!(expiresAt > now)) return this.records.remove(sid);
+      const written = await this.records.save(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt, loadedOf(session));
       if (!written) return null;
       markLoaded(session, written.version);
       this.announce(written.version === undefined ? ['set'] : [written.version === 1 ? 'create' : 'update', 'set'], sid);
@@ -159,13 +157,13 @@ export class SecretsSessionStore extends Store {
       if (this.disableTouch || this.disableTTL || !this.isSid(sid)) return null;
       // The record as this process last read or wrote it spares a read; check-and-set below makes
       // any change since (another request, another instance, a logout) a conflict, as after a read.
-      const current = this.recent.lastSeen(sid) ?? (await this.readSession(sid));
+      const current = this.recent.lastSeen(sid) ?? (await this.records.read(sid));
       if (!current) return null; // never recreated: a logout stays a logout
       const { record } = current;
       const now = Date.now();
       if (!isLive(record, now)) return null;
       const expiresAt = expiryOf(session, this.ttl, now);
-      if (!(expiresAt > now)) return this.remove(sid);
+      if (!(expiresAt > now)) return this.records.remove(sid);
       const stored = (await this.serializer.parse(record.session)) as SessionData & { cookie?: Cookie };
       const cookie = (session as { cookie?: Cookie }).cookie;
       const gain = expiresAt - (record.expires_at ?? 0);
@@ -174,11 +172,11 @@ export class SecretsSessionStore extends Store {
       if (cookie) stored.cookie = cookie as SessionData['cookie'];
       const text = await this.serializer.stringify(stored);
       if (current.version === undefined) {
-        if (await this.writeUnversioned(sid, text, expiresAt)) this.announce(['touch'], sid, session);
+        if (await this.records.writeUnversioned(sid, text, expiresAt)) this.announce(['touch'], sid, session);
         return null;
       }
       try {
-        await this.write(sid, text, expiresAt, current.version);
+        await this.records.write(sid, text, expiresAt, current.version);
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err; // changed or ended meanwhile: that change wins
         return null;
@@ -197,7 +195,7 @@ export class SecretsSessionStore extends Store {
       this.recent.destroyed(sid);
       const key = this.keyOf(sid);
       // Without check-and-set the mark comes first, so a save racing this logout finds it (ended.ts).
-      if (!(await this.isVersioned())) await this.ended.mark(key, Date.now());
+      if (!(await this.records.isVersioned())) await this.ended.mark(key, Date.now());
       await this.provider.delete(key);
       this.announce(['destroy'], sid);
       return null;
@@ -209,7 +207,7 @@ export class SecretsSessionStore extends Store {
   override all(callback: StoreCallback<StoredSession[]>): Promise<undefined>;
   override all(callback?: StoreCallback<StoredSession[]>): Promise<StoredSession[] | undefined> {
     return settle(async () => {
-      const found = await this.liveRecords();
+      const found = await liveSessionRecords(this.provider, this);
       const sessions: StoredSession[] = [];
       for (const [id, record] of found) {
         const session = (await this.serializer.parse(record.session)) as StoredSession;
@@ -224,14 +222,14 @@ export class SecretsSessionStore extends Store {
   ids(): Promise<string[]>;
   ids(callback: StoreCallback<string[]>): Promise<undefined>;
   ids(callback?: StoreCallback<string[]>): Promise<string[] | undefined> {
-    return settle(async () => [...(await this.liveRecords()).keys()], callback);
+    return settle(async () => [...(await liveSessionRecords(this.provider, this)).keys()], callback);
   }
 
   /** Number of live sessions. */
   override length(): Promise<number>;
   override length(callback: StoreCallback<number>): Promise<undefined>;
   override length(callback?: StoreCallback<number>): Promise<number | undefined> {
-    return settle(async () => (await this.liveRecords()).size, callback);
+    return settle(async () => (await liveSessionRecords(this.provider, this)).size, callback);
   }
 
   /** Deletes this store's sessions: keys under `path` that start with `prefix`, nothing else. */
@@ -239,7 +237,7 @@ export class SecretsSessionStore extends Store {
   override clear(callback: StoreCallback<null>): Promise<undefined>;
   override clear(callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      const keys = await this.listKeys();
+      const keys = await listSessionKeys(this.provider, this);
       await forEachBounded(keys, SCAN_CONCURRENCY, (key) => this.provider.delete(key));
       return null;
     }, callback);
@@ -250,22 +248,11 @@ export class SecretsSessionStore extends Store {
    * at most 8 calls are in flight and the event loop gets a turn every few ms.
    */
   async sweep(): Promise<SweepResult> {
-    const keys = await this.listKeys();
+    const keys = await listSessionKeys(this.provider, this);
     await yieldToEventLoop(); // the listing was one synchronous chunk; do not add the first slice to it
-    let deleted = 0;
-    await forEachBounded(
-      keys,
-      SCAN_CONCURRENCY,
-      async (key) => {
-        const record = await this.read(this.source, key).catch(() => null); // a malformed record is left for a human
-        if (record && !isLive(record, Date.now())) {
-          await this.provider.delete(key);
-          deleted++;
-        }
-      },
-      () => this.sweeper?.isStopped === true,
-    );
-    if (!(await this.isVersioned())) deleted += await this.ended.sweep(Date.now(), SCAN_CONCURRENCY, () => this.sweeper?.isStopped === true);
+    const stopped = () => this.sweeper?.isStopped === true;
+    let deleted = await deleteExpired(keys, this.source, this.provider, stopped);
+    if (!(await this.records.isVersioned())) deleted += await this.ended.sweep(Date.now(), SCAN_CONCURRENCY, stopped);
     return { scanned: keys.length, deleted };
   }
 
@@ -292,45 +279,6 @@ export class SecretsSessionStore extends Store {
     return isValidSessionId(sid);
   }
 
-  private async read(provider: SecretProvider, key: string): Promise<SessionRecord | null> {
-    const entry = await provider.get(key);
-    return entry ? fromData(key, entry.data) : null;
-  }
-
-  /**
-   * Stores session `sid` (one version kept) and remembers what was written; with `cas`, only if
-   * the backend still holds that version (a ConflictError otherwise, and nothing remembered).
-   */
-  private async write(sid: string, text: string, expiresAt: number | null, cas?: number): Promise<{ version?: number }> {
-    this.recent.forget(sid);
-    const opts = cas === undefined ? { maxVersions: 1 } : { maxVersions: 1, cas };
-    const { version } = await this.provider.put(this.keyOf(sid), toData(text, expiresAt, sid), opts);
-    this.recent.saw(sid, { session: text, expires_at: expiresAt, sid }, version);
-    return { version };
-  }
-
-  /**
-   * `set`'s write: check-and-set against `loaded` (0, create-only, for a session never loaded).
-   * On a conflict the record is read again: gone means a logout ended it (nothing is written,
-   * null); still there means another save won meanwhile, which this one overwrites (last write
-   * wins among live sessions, as in connect-redis).
-   */
-  private async save(sid: string, text: string, expiresAt: number | null, loaded: Loaded | undefined): Promise<{ version?: number } | null> {
-    if (!(await this.isVersioned())) return this.writeUnversioned(sid, text, expiresAt);
-    // A session object that was never loaded (a new one, or a plain `set` call): what this process last saw of it, else create-only.
-    let expected = loaded?.version ?? this.recent.lastSeen(sid)?.version ?? 0;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.write(sid, text, expiresAt, expected);
-      } catch (err) {
-        if (!(err instanceof ConflictError) || attempt >= 5) throw err;
-      }
-      const current = await this.readSession(sid);
-      if (!current) return null;
-      expected = current.version ?? 0;
-    }
-  }
-
   /**
    * connect-mongo's events, after the write succeeded: `create` (first version) or `update`, then
    * `set`, on set; `touch` when a touch wrote; `destroy`. Listeners get `(sid)`, `touch` also the
@@ -341,77 +289,5 @@ export class SecretsSessionStore extends Store {
       if (session === undefined) this.emit(event, sid);
       else this.emit(event, sid, session);
     }
-  }
-
-  /** A write on a backend without check-and-set: then a logout's mark, if any, deletes the record again (ended.ts). */
-  private async writeUnversioned(sid: string, text: string, expiresAt: number | null): Promise<{ version?: number } | null> {
-    const written = await this.write(sid, text, expiresAt);
-    const key = this.keyOf(sid);
-    if (!(await this.ended.has(key))) return written;
-    this.recent.forget(sid);
-    await this.provider.delete(key);
-    return null;
-  }
-
-  /** Whether the backend keeps versions (check-and-set); false only for a KV v1 mount. */
-  private isVersioned(): Promise<boolean> {
-    const detect = (this.source as { kvVersion?: () => Promise<1 | 2> }).kvVersion;
-    if (typeof detect !== 'function') return Promise.resolve(true);
-    this.versioning ??= detect.call(this.source).then(
-      (v) => v === 2,
-      (err: unknown) => {
-        this.versioning = undefined;
-        throw err;
-      },
-    );
-    return this.versioning;
-  }
-
-  /** Deletes a session whose new expiry is already past (set/touch with a past cookie expiry). */
-  private async remove(sid: string): Promise<null> {
-    this.recent.forget(sid);
-    await this.provider.delete(this.keyOf(sid));
-    return null;
-  }
-
-  /** The record of session `sid` and its backend version, or null when absent. */
-  private async readSession(sid: string): Promise<{ record: SessionRecord; version?: number } | null> {
-    const key = this.keyOf(sid);
-    const entry = await this.provider.get(key);
-    return entry && { record: this.check(key, sid, fromData(key, entry.data)), version: entry.version };
-  }
-
-  /** A record found under a session's key must name that session (else it was copied or edited). */
-  private check(key: string, sid: string, record: SessionRecord): SessionRecord {
-    if (record.sid !== sid) throw misplaced(key);
-    return record;
-  }
-
-  /** This store's keys under `path` (folders and other prefixes left out), old-layout ones included. */
-  private async listKeys(): Promise<string[]> {
-    const names = await this.provider.list(this.path);
-    const ours = names.filter((n) => !n.endsWith('/') && n.length > this.prefix.length && n.startsWith(this.prefix) && isValidSegment(n));
-    return ours.map((n) => `${this.path}/${n}`);
-  }
-
-  /**
-   * id -> record of every live session, in listing order. Records without a `sid` (written before
-   * keys were hashed, unreachable now) are left out; the sweeper deletes them once expired.
-   */
-  private async liveRecords(): Promise<Map<string, SessionRecord>> {
-    const keys = await this.listKeys();
-    const records: (SessionRecord | null)[] = new Array(keys.length).fill(null);
-    const now = Date.now();
-    await forEachBounded(keys, SCAN_CONCURRENCY, async (key, i) => {
-      const record = await this.read(this.provider, key);
-      if (!record || record.sid === undefined) return;
-      if (this.keyOf(record.sid) !== key) throw misplaced(key);
-      if (isLive(record, now)) records[i] = record;
-    });
-    const live = new Map<string, SessionRecord>();
-    records.forEach((record) => {
-      if (record?.sid !== undefined) live.set(record.sid, record);
-    });
-    return live;
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { ConfigError } from '../errors';
+import { isBase62, randomBase62, toBase62 } from './base62';
 import { TokenError } from './errors';
 
 /**
@@ -14,8 +15,6 @@ import { TokenError } from './errors';
  *   truncated token is refused offline, without a backend call.
  */
 
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const BASE62 = /^[0-9A-Za-z]+$/;
 const PREFIX = /^[A-Za-z][A-Za-z0-9]{0,15}$/;
 
 /** Length of a token id. */
@@ -39,28 +38,6 @@ export function isValidPrefix(prefix: string): boolean {
   return typeof prefix === 'string' && PREFIX.test(prefix);
 }
 
-/** Writes a non-negative integer in base62, left-padded with "0" to `width`. */
-function toBase62(value: bigint, width: number): string {
-  let out = '';
-  let n = value;
-  while (n > 0n) {
-    out = ALPHABET[Number(n % 62n)] + out;
-    n /= 62n;
-  }
-  return out.padStart(width, '0');
-}
-
-/** Uniform random base62 string (rejection sampling: bytes >= 248 are discarded). */
-function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += ALPHABET[byte % 62];
-    }
-  }
-  return out;
-}
-
 /** 6-character base62 CRC32 of `text`. */
 export function checksum(text: string): string {
   return toBase62(BigInt(crc32(text)), CHECKSUM_LENGTH);
@@ -68,7 +45,7 @@ export function checksum(text: string): string {
 
 /** Whether `id` has the shape of a token id (12 base62 characters). */
 export function isTokenId(id: unknown): id is string {
-  return typeof id === 'string' && id.length === ID_LENGTH && BASE62.test(id);
+  return typeof id === 'string' && id.length === ID_LENGTH && isBase62(id);
 }
 
 /** A fresh random token id (12 base62 characters). */
@@ -101,7 +78,7 @@ export function parseToken(token: unknown, prefix: string): ParsedToken | null {
   if (rest[0] !== '_') return null;
   const secret = rest.slice(1, 1 + SECRET_LENGTH);
   const sum = rest.slice(1 + SECRET_LENGTH);
-  if (!BASE62.test(id) || !BASE62.test(secret) || !BASE62.test(sum)) return null;
+  if (!isBase62(id) || !isBase62(secret) || !isBase62(sum)) return null;
   if (checksum(token.slice(0, token.length - CHECKSUM_LENGTH)) !== sum) return null;
   return { prefix, id, secret };
 }

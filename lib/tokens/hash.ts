@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { ConfigError } from '../errors';
-import type { ConcurrencyLimit } from './limit';
+import { isBcryptCost, MAX_BCRYPT_COST, MIN_BCRYPT_COST } from '../shared/token-limits';
+import type { ConcurrencyLimit } from './concurrency-limit';
 
 /**
  * Credential hashes, stored as `<scheme>:<hash>`:
@@ -12,10 +13,6 @@ import type { ConcurrencyLimit } from './limit';
  * - `sha256:<64 hex>`: SHA-256 of the whole token, accepted for imported and legacy tokens.
  *   Compared in constant time on the fixed-length digests.
  */
-
-/** Smallest and largest accepted bcrypt cost. */
-export const MIN_BCRYPT_COST = 4;
-export const MAX_BCRYPT_COST = 31;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
@@ -47,7 +44,7 @@ export function sha256Hash(token: string): string {
  * Use it to prepare a static token's `credential_hash`.
  */
 export async function hashToken(token: string, cost = 10, limit?: ConcurrencyLimit): Promise<string> {
-  if (!Number.isInteger(cost) || cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
+  if (!isBcryptCost(cost)) {
     throw new ConfigError(`hashToken: bcrypt cost must be an integer from ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}`);
   }
   const run = () => bcrypt.hash(bcryptInput(token), cost);

@@ -1,9 +1,9 @@
 import { scrypt } from 'node:crypto';
+import { lowBase62Digits } from './base62';
 import { ID_LENGTH, parseToken } from './format';
 
 /** Shortest credential that can be imported (as for static tokens). */
 export const MIN_IMPORTED_LENGTH = 16;
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 // scrypt cost for imported ids: about 20-50 ms and 16 MiB per derivation (paid once per token
 // per process thanks to the verify cache), so a public id is no cheap oracle for guessing the
@@ -24,13 +24,7 @@ export async function importedTokenId(credential: string, prefix: string): Promi
   const digest = await new Promise<Buffer>((resolve, reject) =>
     scrypt(credential, SALT, 16, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))),
   );
-  let n = BigInt(`0x${digest.toString('hex')}`);
-  let id = '';
-  for (let i = 0; i < ID_LENGTH; i++) {
-    id += ALPHABET[Number(n % 62n)];
-    n /= 62n;
-  }
-  return id;
+  return lowBase62Digits(BigInt(`0x${digest.toString('hex')}`), ID_LENGTH);
 }
 
 /**

@@ -1,13 +1,10 @@
 import { parseDuration } from '../config/duration';
-import { TokenError } from './errors';
 import { parsePath } from '../providers/paths';
+import { isScope, MAX_CREATED_BY, MAX_TOKEN_DESCRIPTION, MAX_TOKEN_NAME } from '../shared/token-limits';
+import { TokenError } from './errors';
 import { isSupportedHash } from './hash';
 import type { TokenInfo, TokenRecord } from './types';
 
-/** RFC 6749 scope-token characters: printable ASCII except space, `"` and `\`. */
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-const MAX_NAME = 200;
-const MAX_DESCRIPTION = 1000;
 
 /** What `TokenStore.create` accepts. */
 export interface CreateTokenInput {
@@ -38,12 +35,12 @@ function isValidPath(path: unknown): boolean {
 export function checkCreateInput(input: CreateTokenInput): { name: string; description: string; scopes: string[]; createdBy: string | null; deliveryPath: string | null } {
   if (typeof input !== 'object' || input === null) throw invalid('create() needs { name, description?, scopes?, expiresIn?, createdBy? }');
   const { name, description = '', scopes = [], createdBy = null } = input;
-  if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME) throw invalid(`name must be a non-empty string of at most ${MAX_NAME} characters`);
-  if (typeof description !== 'string' || description.length > MAX_DESCRIPTION) throw invalid(`description must be a string of at most ${MAX_DESCRIPTION} characters`);
-  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && SCOPE.test(s))) {
+  if (typeof name !== 'string' || name.trim() === '' || name.trim().length > MAX_TOKEN_NAME) throw invalid(`name must be a non-empty string of at most ${MAX_TOKEN_NAME} characters`);
+  if (typeof description !== 'string' || description.length > MAX_TOKEN_DESCRIPTION) throw invalid(`description must be a string of at most ${MAX_TOKEN_DESCRIPTION} characters`);
+  if (!Array.isArray(scopes) || !scopes.every(isScope)) {
     throw invalid('scopes must be a list of scope names (printable ASCII, no spaces, quotes or backslashes)');
   }
-  if (createdBy !== null && (typeof createdBy !== 'string' || createdBy.length > MAX_NAME)) throw invalid('createdBy must be a string');
+  if (createdBy !== null && (typeof createdBy !== 'string' || createdBy.length > MAX_CREATED_BY)) throw invalid('createdBy must be a string');
   const deliveryPath = input.deliveryPath ?? null;
   if (deliveryPath !== null && !isValidPath(deliveryPath)) throw invalid('deliveryPath must be a secret path of "/"-separated segments of [A-Za-z0-9._:@+=-]');
   return { name: name.trim(), description, scopes: [...new Set(scopes)], createdBy, deliveryPath };

@@ -6,7 +6,7 @@ import express from 'express';
 import { tokenAdminRouter } from '../../lib/admin/router';
 import { SecretsAuthError } from '../../lib/errors';
 import { createMemoryProvider } from '../../lib/providers/memory';
-import { LimitBusyError } from '../../lib/tokens/limit';
+import { LimitBusyError } from '../../lib/tokens/concurrency-limit';
 import { bearerAuth } from '../../lib/tokens/middleware';
 import { TokenStore } from '../../lib/tokens/store';
 import { type Listening, listen } from '../reliability/harness';

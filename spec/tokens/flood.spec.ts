@@ -4,7 +4,7 @@
 import express from 'express';
 import { createMemoryProvider } from '../../lib/providers/memory';
 import { generateToken } from '../../lib/tokens/format';
-import { ConcurrencyLimit, LimitBusyError } from '../../lib/tokens/limit';
+import { ConcurrencyLimit, LimitBusyError } from '../../lib/tokens/concurrency-limit';
 import { bearerAuth } from '../../lib/tokens/middleware';
 import { TokenStore } from '../../lib/tokens/store';
 import { type Listening, listen, recordingLogger } from '../reliability/harness';

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../lib/errors';
 import { hashToken, sha256Hash, verifyTokenHash } from '../../lib/tokens/hash';
-import { ConcurrencyLimit } from '../../lib/tokens/limit';
+import { ConcurrencyLimit } from '../../lib/tokens/concurrency-limit';
 
 describe('credential hashes', () => {
   test('bcrypt:$2b$ at the requested cost (default 10), verified by the token only', async () => {
