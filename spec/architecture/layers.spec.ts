@@ -47,7 +47,8 @@ const ABOVE_SHARED = ['providers', 'session', 'tokens', 'admin', 'config', 'setu
 
 /** Which layers each layer must not import. */
 const FORBIDDEN: Record<string, string[]> = {
-  errors: ABOVE_SHARED, // shared helpers at the bottom
+  shared: ABOVE_SHARED, // shared helpers at the bottom (lib/shared/, lib/errors.ts, lib/timers.ts)
+  errors: ABOVE_SHARED,
   timers: ABOVE_SHARED,
   providers: ['session', 'tokens', 'admin', 'config', 'setup', 'cli', 'index'],
   session: ['admin', 'cli', 'setup', 'index'],

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { boot, exitCode, freePort } from '../demo/boot';
 import { type Consumer, packedConsumer } from '../package/consumer';
 import { readmeBlock } from './readme-blocks';
+import { sleep } from '../support/sleep';
 
 describe('README config example (auth.yml + createAuthFromConfig), run verbatim against the packed package', () => {
   let consumer: Consumer;
@@ -43,7 +44,7 @@ describe('README config example (auth.yml + createAuthFromConfig), run verbatim 
         );
         if (up) break;
         if (Date.now() > deadline) throw new Error(`server.mjs did not listen:\n${app.output()}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       const as = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
       expect(await (await fetch(`${url}/api/things`, as(ciToken))).json()).toEqual({ for: 'CI Pipeline Token' });

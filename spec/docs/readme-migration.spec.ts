@@ -8,6 +8,7 @@ import { sharedVault } from '../support/vault';
 import { boot, exitCode, freePort } from '../demo/boot';
 import { type Consumer, packedConsumer } from '../package/consumer';
 import { readmeBlock } from './readme-blocks';
+import { sleep } from '../support/sleep';
 
 let consumer: Consumer;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ async function run(env: NodeJS.ProcessEnv): Promise<void> {
     const deadline = Date.now() + 20_000;
     while (!(await fetch(`${url}/me`).then(() => true, () => false))) {
       if (app.child.exitCode !== null || Date.now() > deadline) throw new Error(`migrate.mjs did not start:\n${app.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     let slashOrPlus = 0;
     for (let i = 0; i < 20; i++) {
@@ -41,7 +42,7 @@ async function run(env: NodeJS.ProcessEnv): Promise<void> {
     }
     expect(slashOrPlus).toBeGreaterThan(0);
     const count = (what: string) => app.output().split(what).length - 1;
-    for (let i = 0; i < 100 && count('session destroyed') < 20; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && count('session destroyed') < 20; i++) await sleep(50);
     expect(count('session destroyed')).toBe(20);
     expect(app.output().match(/session created/g)).toHaveLength(20);
   } finally {

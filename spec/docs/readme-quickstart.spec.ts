@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type Booted, boot, exitCode, freePort, stackOrPaths, takenPort, waitFor } from '../demo/boot';
 import { type Consumer, packedConsumer, ROOT } from '../package/consumer';
 import { readmeBlock } from './readme-blocks';
+import { sleep } from '../support/sleep';
 
 const TOKEN = /admin token \(shown once\): (esa_\S+)/;
 const WARNING = 'SECRETS_KEY is not set: sessions and token hashes are stored as plain JSON files in ./.data/secrets';
@@ -76,7 +77,7 @@ describe('README Quick start (app.mjs), run verbatim against the packed package'
     const second = start(port);
     try {
       await waitFor(second, /listening on/);
-      await new Promise((r) => setTimeout(r, 500)); // a token would be printed right after
+      await sleep(500); // a token would be printed right after
       expect(second.output()).not.toMatch(TOKEN);
       expect((await fetch(`http://localhost:${port}/api/hello`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
     } finally {

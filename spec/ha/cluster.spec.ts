@@ -16,9 +16,10 @@ import { describeWith } from '../support/components';
 import { baoRequest, createToken, writePolicy } from '../support/openbao';
 import { type OpenBaoCluster, startCluster } from '../support/openbao-cluster';
 import { uniquePrefix } from '../support/vault';
-import { type FaultWatch, quantile, report, type Sample, sleep, statusCounts, watchProcessFaults } from '../reliability/harness';
+import { type FaultWatch, quantile, report, type Sample, statusCounts, watchProcessFaults } from '../reliability/harness';
 import { type HaInstance, startInstance } from './app';
 import { docPolicyKv2 } from './doc-policy';
+import { sleep } from '../support/sleep';
 
 const WORKERS = 20;
 const TIMEOUT_MS = 1_000;

@@ -25,11 +25,11 @@ import {
   round,
   type Sample,
   settledHeapMb,
-  sleep,
   statusCounts,
   steadyLoad,
   watchProcessFaults,
 } from './harness';
+import { sleep } from '../support/sleep';
 
 const TIMEOUT_MS = 1_000;
 const RETRIES = 1;

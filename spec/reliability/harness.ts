@@ -14,6 +14,7 @@ import type { SecretProvider } from '../../lib/providers/types';
 import { SecretsSessionStore } from '../../lib/session/store';
 import { bearerAuth } from '../../lib/tokens/middleware';
 import type { TokenVerifier } from '../../lib/tokens/types';
+import { sleep } from '../support/sleep';
 
 declare module 'express-session' {
   interface SessionData {
@@ -226,7 +227,7 @@ export function steadyLoad(baseUrl: string, workers: number, next: (worker: numb
       }
       samples.push({ route: spec.route, start, end: Date.now(), status });
       // Fast failures must not turn the loop into a busy spin.
-      if (status !== 200) await new Promise((r) => setTimeout(r, 5));
+      if (status !== 200) await sleep(5);
     }
   });
   return {
@@ -300,5 +301,3 @@ export const round = (n: number, digits = 1): number => Math.round(n * 10 ** dig
 export function report(scenario: string, figures: Record<string, unknown>): void {
   console.log(`RELIABILITY ${scenario} ${JSON.stringify(figures)}`);
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

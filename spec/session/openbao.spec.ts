@@ -12,7 +12,8 @@ import { baoRequest, enableKvV1, freePort } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { expressVersions, sessionApp, sessionCookie } from './app';
 import { openbaoProvider } from './backends';
-import { sess, sleep } from './behaviour';
+import { sess } from './behaviour';
+import { sleep } from '../support/sleep';
 
 const metadata = (path: string) => {
   const { address, token } = sharedVault();

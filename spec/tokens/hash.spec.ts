@@ -1,6 +1,7 @@
 import { ConfigError } from '../../lib/errors';
 import { hashToken, sha256Hash, verifyTokenHash } from '../../lib/tokens/hash';
 import { ConcurrencyLimit } from '../../lib/tokens/limit';
+import { sleep } from '../support/sleep';
 
 describe('credential hashes', () => {
   test('bcrypt:$2b$ at the requested cost (default 10), verified by the token only', async () => {
@@ -40,7 +41,7 @@ describe('credential hashes', () => {
     const task = async () => {
       active++;
       peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       active--;
     };
     await Promise.all(Array.from({ length: 10 }, () => limit.run(task)));
