@@ -1,6 +1,5 @@
 // The operator CLI, run as a real child process (the built dist/cli.js) against OpenBao.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +8,7 @@ import { describeWith } from '../support/components';
 import { baoRequest } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { removeTempDir, tempDir } from '../support/temp-dir';
+import { requireBuiltDist } from '../support/compiled-library';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const STATIC_TOKEN = 'legacy-deploy-token-0123456789abcdef';
@@ -36,7 +36,7 @@ describeWith('openbao', 'express-secrets-auth CLI against OpenBao', () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it before jest)');
+    requireBuiltDist('cli.js');
     const vault = sharedVault();
     prefix = uniquePrefix('cli');
     dir = await tempDir('esa-cli-');

@@ -9,6 +9,7 @@ import { describeWith } from '../support/components';
 import { sharedVault } from '../support/vault';
 import { type Booted, boot, exitCode, freePort, stackOrPaths, takenPort, waitFor } from './boot';
 import { removeTempDir, tempDir } from '../support/temp-dir';
+import { requireBuiltDist } from '../support/compiled-library';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SERVER = join(ROOT, 'demo-app', 'server.js');
@@ -94,7 +95,7 @@ async function walk(demo: Demo): Promise<void> {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build`');
+  requireBuiltDist('index.js');
 });
 
 describe('demo app on the file provider (npm start)', () => {

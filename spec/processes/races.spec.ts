@@ -17,7 +17,7 @@ import { SecretsSessionStore } from '../../lib/session/store';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
-import { compiledLibrary, ROOT } from '../reliability/crash-library';
+import { compiledLibrary, ROOT } from '../support/compiled-library';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 /** Items raced per scenario and backend; each chunk of CHUNK items goes to the three processes at once. */

@@ -11,7 +11,7 @@ import { createFileProvider } from '../../lib/providers/file';
 import type { SecretProvider } from '../../lib/providers/types';
 import { SecretsSessionStore } from '../../lib/session/store';
 import { TokenStore } from '../../lib/tokens/store';
-import { compiledLibrary, ROOT } from './crash-library';
+import { compiledLibrary, ROOT } from '../support/compiled-library';
 import { report, round } from './harness';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 import { sleep } from '../support/sleep';
