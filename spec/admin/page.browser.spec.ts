@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { UI_CSP } from '../../lib/admin/ui';
-import { createFileProvider } from '../../lib/providers/file';
+import { createFileProvider } from '../../lib';
 import { parseToken } from '../../lib/tokens/format';
 import { describeWith } from '../support/components';
 import { launch, listen, openPage, type Problems } from './browser';

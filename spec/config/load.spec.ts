@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadConfig, parseConfig, parseConfigText } from '../../lib/config/load';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError, loadConfig, parseConfig } from '../../lib';
+import { parseConfigText } from '../../lib/config/load';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 /** The sample from issue 2, with vault enabled. */

@@ -1,12 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig } from '../../lib/config/load';
+import { ConfigError, createFileProvider, parseConfig, type SecretProvider, SecretReferenceError } from '../../lib';
 import { createProvidersFromConfig, vaultOptionsFromConfig } from '../../lib/config/providers';
 import type { VaultProviderConfig } from '../../lib/config/schema';
-import { ConfigError, SecretReferenceError } from '../../lib/errors';
-import { createFileProvider } from '../../lib/providers/file';
-import type { SecretProvider } from '../../lib/providers/types';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 const KEY = 'k'.repeat(64);

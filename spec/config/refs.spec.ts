@@ -2,10 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { findSecretRefs, hasSecretRefs, parseSecretRefs, resolveSecretRefs } from '../../lib/config/refs';
-import { SecretReferenceError } from '../../lib/errors';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
+import { createFileProvider, createMemoryProvider, type SecretProvider, SecretReferenceError } from '../../lib';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 const DB_PASSWORD = 'pa55-w0rd-DB-secret';

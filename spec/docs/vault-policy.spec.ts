@@ -3,10 +3,7 @@
 // end, and is refused outside the documented paths.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PermissionDeniedError } from '../../lib/errors';
-import { createVaultProvider, type VaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { TokenStore } from '../../lib/tokens/store';
+import { createVaultProvider, PermissionDeniedError, SecretsSessionStore, TokenStore, type VaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import { baoRequest, createToken, enableKvV1, writePolicy } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';

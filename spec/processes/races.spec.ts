@@ -10,10 +10,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
-import type { SecretProvider } from '../../lib/providers/types';
-import { createVaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
+import { createFileProvider, createVaultProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';

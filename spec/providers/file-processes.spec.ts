@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
+import { createFileProvider } from '../../lib';
 import { compiledLibrary, ROOT } from '../support/compiled-library';
 import { report } from '../reliability/harness';
 import { removeTempDir, tempDir } from '../support/temp-dir';

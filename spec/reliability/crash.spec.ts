@@ -7,10 +7,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
-import type { SecretProvider } from '../../lib/providers/types';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { TokenStore } from '../../lib/tokens/store';
+import { createFileProvider, type SecretProvider, SecretsSessionStore, TokenStore } from '../../lib';
 import { compiledLibrary, ROOT } from '../support/compiled-library';
 import { report, round } from './harness';
 import { removeTempDir, tempDir } from '../support/temp-dir';

@@ -9,10 +9,7 @@ import { runInNewContext } from 'node:vm';
 import type { ErrorRequestHandler, Express } from 'express';
 import express from 'express';
 import session from 'express-session';
-import { SecretsAuthError } from '../../lib/errors';
-import type { SecretProvider } from '../../lib/providers/types';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { bearerAuth } from '../../lib/tokens/middleware';
+import { bearerAuth, type SecretProvider, SecretsAuthError, SecretsSessionStore } from '../../lib';
 import type { TokenVerifier } from '../../lib/tokens/types';
 import { sleep } from '../support/sleep';
 

@@ -4,11 +4,7 @@
 import express from 'express';
 import session, { type SessionData } from 'express-session';
 import request from 'supertest';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
-import { createVaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
+import { createFileProvider, createMemoryProvider, createVaultProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';

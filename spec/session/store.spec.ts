@@ -3,12 +3,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionData } from 'express-session';
-import { BackendUnavailableError, ConfigError, InvalidSessionIdError } from '../../lib/errors';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
+import { BackendUnavailableError, ConfigError, createFileProvider, createMemoryProvider, InvalidSessionIdError, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { sidDigest } from '../../lib/session/key';
-import { SecretsSessionStore } from '../../lib/session/store';
 import { roundTrip, sess } from './behaviour';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 import { counting } from '../support/counting';

@@ -1,11 +1,8 @@
 // The background sweeper: what it deletes, its timer (jitter, unref, close), bounded concurrency,
 // and that a sweep over 10,000 sessions never blocks the event loop for more than 50 ms at a time.
 import { performance } from 'node:perf_hooks';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
+import { createFileProvider, createMemoryProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { sidDigest } from '../../lib/session/key';
-import { SecretsSessionStore } from '../../lib/session/store';
 import { jittered } from '../../lib/session/sweeper';
 import { sess } from './behaviour';
 import { removeTempDir, tempDir } from '../support/temp-dir';

@@ -1,4 +1,4 @@
-import type { PutOptions, SecretProvider } from '../../lib/providers/types';
+import type { PutOptions, SecretProvider } from '../../lib';
 
 type ProviderMethod = 'get' | 'put' | 'delete' | 'list' | 'close';
 

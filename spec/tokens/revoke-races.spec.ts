@@ -2,12 +2,8 @@
 // came before the revocation and whose write comes after (through `deliver`, which runs in
 // between), and a last_used_at write scheduled before the revocation and run after it. On every
 // provider, KV v1 (no check-and-set) included, the token stays revoked.
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
-import { createVaultProvider } from '../../lib/providers/vault';
+import { createFileProvider, createMemoryProvider, createVaultProvider, type SecretProvider, TokenStore } from '../../lib';
 import { TokenError } from '../../lib/tokens/errors';
-import { TokenStore } from '../../lib/tokens/store';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';

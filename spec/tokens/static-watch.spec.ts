@@ -2,11 +2,7 @@
 // file provider: when the secret (or its key) is deleted, the token must stop working, not live on
 // as the watcher's last good value; when the backend is only unreachable, it keeps working.
 import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/watch';
-import { BackendUnavailableError } from '../../lib/errors';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
-import { TokenStore } from '../../lib/tokens/store';
+import { BackendUnavailableError, createFileProvider, createMemoryProvider, type SecretProvider, TokenStore } from '../../lib';
 import type { StaticTokensInput } from '../../lib/tokens/types';
 import { recordingLogger } from './helpers';
 import { removeTempDir, tempDir } from '../support/temp-dir';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
+import { createFileProvider } from '../../lib';
 import { counting, readTree } from './helpers';
 import { tokenStoreSuite } from './store-suite';
 import { removeTempDir, tempDir } from '../support/temp-dir';
