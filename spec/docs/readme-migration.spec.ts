@@ -1,7 +1,7 @@
 // README "Migrating from connect-redis": its app (migrate.mjs) copied verbatim into a project that
 // installed the packed tarball, run on the file provider and on OpenBao: base64 genid ids with "/"
 // and "+" work, and the connect-mongo events it listens to fire.
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeWith } from '../support/components';
 import { sharedVault } from '../support/vault';
@@ -9,6 +9,7 @@ import { boot, exitCode, freePort } from '../demo/boot';
 import { type Consumer, packedConsumer } from '../package/consumer';
 import { readmeBlock } from './readme-blocks';
 import { sleep } from '../support/sleep';
+import { removeTempDir } from '../support/temp-dir';
 
 let consumer: Consumer;
 beforeAll(async () => {
@@ -16,7 +17,7 @@ beforeAll(async () => {
   await writeFile(join(consumer.dir, 'migrate.mjs'), readmeBlock('migration'));
 }, 120_000);
 afterAll(async () => {
-  if (consumer) await rm(consumer.dir, { recursive: true, force: true });
+  if (consumer) await removeTempDir(consumer.dir);
 });
 
 async function run(env: NodeJS.ProcessEnv): Promise<void> {

@@ -7,6 +7,7 @@ import { type Booted, boot, exitCode, freePort, stackOrPaths, takenPort, waitFor
 import { type Consumer, packedConsumer, ROOT } from '../package/consumer';
 import { readmeBlock } from './readme-blocks';
 import { sleep } from '../support/sleep';
+import { removeTempDir } from '../support/temp-dir';
 
 const TOKEN = /admin token \(shown once\): (esa_\S+)/;
 const WARNING = 'SECRETS_KEY is not set: sessions and token hashes are stored as plain JSON files in ./.data/secrets';
@@ -25,7 +26,7 @@ describe('README Quick start (app.mjs), run verbatim against the packed package'
     await writeFile(join(consumer.dir, 'app.mjs'), readmeBlock('quick-start'));
   }, 120_000);
   afterAll(async () => {
-    if (consumer) await rm(consumer.dir, { recursive: true, force: true });
+    if (consumer) await removeTempDir(consumer.dir);
   });
   beforeEach(async () => {
     await rm(join(consumer.dir, '.data'), { recursive: true, force: true });
