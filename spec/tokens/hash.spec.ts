@@ -1,7 +1,7 @@
+import { sleep } from '../support/sleep';
 import { ConfigError } from '../../lib/errors';
 import { hashToken, sha256Hash, verifyTokenHash } from '../../lib/tokens/hash';
 import { ConcurrencyLimit } from '../../lib/tokens/limit';
-import { sleep } from '../support/sleep';
 
 describe('credential hashes', () => {
   test('bcrypt:$2b$ at the requested cost (default 10), verified by the token only', async () => {
