@@ -2,7 +2,12 @@
 // lifetime into the delivery secret only; the old secret works for the grace period. Tokens
 // without a delivery path are never rotated silently: they show as "expiring".
 import request from 'supertest';
-import { ConfigError, createMemoryProvider, type SecretProvider, tokenAdminRouter, type TokenAdminRouter, TokenStore } from '../../lib';
+import { tokenAdminRouter } from '../../lib/admin/router';
+import { ConfigError } from '../../lib/errors';
+import type { TokenAdminRouter } from '../../lib/admin/types';
+import { createMemoryProvider } from '../../lib/providers/memory';
+import type { SecretProvider } from '../../lib/providers/types';
+import { TokenStore } from '../../lib/tokens/store';
 import { type AdminApp, bearer, makeAdminApp } from './helpers';
 
 const DAY = 86_400_000;

@@ -1,6 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
 import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/watch';
-import { createFileProvider, createMemoryProvider, type SecretProvider, SecretReferenceError } from '../../lib';
+import { SecretReferenceError } from '../../lib/errors';
+import { createFileProvider } from '../../lib/providers/file';
+import { createMemoryProvider } from '../../lib/providers/memory';
+import type { SecretProvider } from '../../lib/providers/types';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 import { sleep } from '../support/sleep';
 
