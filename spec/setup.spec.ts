@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
 import { createAuthFromConfig, createFileProvider, SecretReferenceError, SecretsSessionStore, TokenStore } from '../lib';
+import { removeTempDir, tempDir } from './support/temp-dir';
+import { sleep } from './support/sleep';
 
 const CI_TOKEN = 'ci-token-0123456789abcdef';
 const NEXT_TOKEN = 'ci-token-rotated-fedcba9876543210';
@@ -12,10 +13,10 @@ const NEXT_TOKEN = 'ci-token-rotated-fedcba9876543210';
 describe('createAuthFromConfig', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-setup-'));
+    dir = await tempDir('esa-setup-');
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   const yaml = (extra = '') => `
@@ -90,7 +91,7 @@ authentication:
     try {
       await createFileProvider({ basePath: join(dir, 'secrets') }).put('ci/token', { value: NEXT_TOKEN });
       const deadline = Date.now() + 3_000;
-      while ((await auth.tokens.verify(NEXT_TOKEN)) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((await auth.tokens.verify(NEXT_TOKEN)) === null && Date.now() < deadline) await sleep(50);
       await expect(auth.tokens.verify(NEXT_TOKEN)).resolves.toMatchObject({ name: 'CI Pipeline Token' });
       await expect(auth.tokens.verify(CI_TOKEN)).resolves.toBeNull();
     } finally {

@@ -1,5 +1,7 @@
-import { createMemoryProvider, SecretsSessionStore, type SecretProvider } from '../lib';
+import { createMemoryProvider, SecretsSessionStore } from '../lib';
 import { laterUnref, MAX_TIMER_DELAY_MS } from '../lib/timers';
+import { counting } from './support/counting';
+import { sleep } from './support/sleep';
 
 describe('long timer delays', () => {
   test('a delay past setTimeout’s limit waits the longest it can instead of firing at once', async () => {
@@ -7,22 +9,17 @@ describe('long timer delays', () => {
     const timer = laterUnref(() => {
       fired = true;
     }, 60 * 86_400_000);
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     clearTimeout(timer);
     expect(fired).toBe(false);
     expect(MAX_TIMER_DELAY_MS).toBe(2_147_483_647);
   });
 
   test('a 60-day session cleanupInterval does not sweep in a loop', async () => {
-    const inner = createMemoryProvider();
-    let lists = 0;
-    const provider: SecretProvider = { ...inner, kind: 'memory', list: (p) => {
-        lists++;
-        return inner.list(p);
-      }, get: inner.get, put: inner.put, delete: inner.delete, close: inner.close };
+    const provider = counting(createMemoryProvider());
     const store = new SecretsSessionStore({ provider, cleanupInterval: 60 * 86_400 });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     await store.close();
-    expect(lists).toBe(0);
+    expect(provider.count.list).toBe(0);
   });
 });

@@ -1,10 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import request from 'supertest';
-import { tokenAdminRouter } from '../../lib/admin/router';
+import { BackendUnavailableError, createMemoryProvider, type SecretProvider, tokenAdminRouter } from '../../lib';
 import { UI_CSP } from '../../lib/admin/ui';
-import { BackendUnavailableError } from '../../lib/errors';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
 import { type AdminApp, bearer, makeAdminApp } from './helpers';
 
 export function guardCases(): void {

@@ -2,13 +2,8 @@
 // created tokens protect (/api/data). Audit events and log lines are captured.
 import type { Express, RequestHandler } from 'express';
 import express from 'express';
-import { tokenAdminRouter } from '../../lib/admin/router';
-import type { AuditEvent, TokenAdminRouter, TokenAdminRouterOptions } from '../../lib/admin/types';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
-import { bearerAuth } from '../../lib/tokens/middleware';
-import { TokenStore } from '../../lib/tokens/store';
-import type { TokenStoreOptions } from '../../lib/tokens/types';
+import { bearerAuth, createMemoryProvider, type SecretProvider, tokenAdminRouter, type TokenAdminRouter, type TokenAdminRouterOptions, TokenStore, type TokenStoreOptions } from '../../lib';
+import type { AuditEvent } from '../../lib/admin/types';
 
 export interface AdminApp {
   app: Express;

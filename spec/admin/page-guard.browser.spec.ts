@@ -3,7 +3,7 @@
 // `allowedScopes` scopes are checkboxes.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Browser } from 'playwright-core';
-import { bearerAuth } from '../../lib/tokens/middleware';
+import { bearerAuth } from '../../lib';
 import { describeWith } from '../support/components';
 import { launch, listen, openPage } from './browser';
 import { type AdminApp, makeAdminApp } from './helpers';

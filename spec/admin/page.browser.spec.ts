@@ -1,15 +1,14 @@
 // The token page in headless Chromium against a test app on the file provider: sign in, create a
 // token and copy it, use it, rotate it, revoke it, see it refused; CSP present and never violated.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { UI_CSP } from '../../lib/admin/ui';
-import { createFileProvider } from '../../lib/providers/file';
+import { createFileProvider } from '../../lib';
 import { parseToken } from '../../lib/tokens/format';
 import { describeWith } from '../support/components';
 import { launch, listen, openPage, type Problems } from './browser';
 import { type AdminApp, makeAdminApp } from './helpers';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 // Screenshots go to docs/ only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
 const DOCS = resolve(__dirname, '..', '..', process.env.UPDATE_SCREENSHOTS === '1' ? 'docs' : '.cache/docs');
@@ -37,7 +36,7 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
   const useFromNode = async (token: string) => (await fetch(`${server.url}/api/data`, { headers: { Authorization: `Bearer ${token}` } })).status;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'admin-page-'));
+    dir = await tempDir('admin-page-');
     t = await makeAdminApp({ provider: createFileProvider({ basePath: dir, fsync: false }), router: { maxTtl: '365d' } });
     server = await listen(t.app);
     browser = await launch();
@@ -47,7 +46,7 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
     await context?.close();
     await browser?.close();
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('the page is served with the strict CSP and asks for an admin token', async () => {

@@ -1,10 +1,7 @@
 // The TokenStore additions automatic rotation relies on: a stored delivery_path, and rotate()'s
 // `deliver` hook, called before the record changes and refusing to rotate twice.
-import { ConflictError } from '../../lib/errors';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
+import { ConflictError, createMemoryProvider, type SecretProvider, TokenStore } from '../../lib';
 import { TokenError } from '../../lib/tokens/errors';
-import { TokenStore } from '../../lib/tokens/store';
 
 describe('TokenStore delivery support', () => {
   let provider: SecretProvider;

@@ -1,14 +1,14 @@
 // The operator CLI, run as a real child process (the built dist/cli.js) against OpenBao.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createVaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import { baoRequest } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { requireBuiltDist } from '../support/compiled-library';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const STATIC_TOKEN = 'legacy-deploy-token-0123456789abcdef';
@@ -36,10 +36,10 @@ describeWith('openbao', 'express-secrets-auth CLI against OpenBao', () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it before jest)');
+    requireBuiltDist('cli.js');
     const vault = sharedVault();
     prefix = uniquePrefix('cli');
-    dir = await mkdtemp(join(tmpdir(), 'esa-cli-'));
+    dir = await tempDir('esa-cli-');
     config = join(dir, 'auth.yml');
     env = { ...process.env, TEST_VAULT_TOKEN: vault.token, USER: 'operator-ada' };
     const provider = createVaultProvider({ address: vault.address, auth: { method: 'token', token: vault.token } });
@@ -64,7 +64,7 @@ authentication:
     );
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('create prints the token once; list shows it without any secret; --json works', async () => {

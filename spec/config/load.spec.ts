@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadConfig, parseConfig, parseConfigText } from '../../lib/config/load';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError, loadConfig, parseConfig } from '../../lib';
+import { parseConfigText } from '../../lib/config/load';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 /** The sample from issue 2, with vault enabled. */
 const SAMPLE = `
@@ -41,10 +41,10 @@ function problemsOf(fn: () => unknown): string[] {
 describe('loadConfig', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'esa-config-'));
+    dir = await tempDir('esa-config-');
   });
   afterAll(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   it('loads the sample config from issue 2', async () => {

@@ -1,13 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseConfig } from '../../lib/config/load';
+import { ConfigError, createFileProvider, parseConfig, type SecretProvider, SecretReferenceError } from '../../lib';
 import { createProvidersFromConfig, vaultOptionsFromConfig } from '../../lib/config/providers';
 import type { VaultProviderConfig } from '../../lib/config/schema';
-import { ConfigError, SecretReferenceError } from '../../lib/errors';
-import { createFileProvider } from '../../lib/providers/file';
-import type { SecretProvider } from '../../lib/providers/types';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 const KEY = 'k'.repeat(64);
 
@@ -32,13 +29,13 @@ describe('createProvidersFromConfig', () => {
   }
 
   beforeEach(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'esa-providers-'));
+    dir = await tempDir('esa-providers-');
   });
 
   afterEach(async () => {
     for (const set of opened.splice(0)) await Promise.all(Object.values(set).map((p) => p.close()));
     opened = [];
-    await fs.rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   it('creates the enabled providers keyed by name, skipping disabled ones', async () => {
@@ -146,13 +143,13 @@ describe('vaultOptionsFromConfig', () => {
   describe('tls', () => {
     let dir: string;
     beforeAll(async () => {
-      dir = await fs.mkdtemp(path.join(os.tmpdir(), 'esa-tls-'));
+      dir = await tempDir('esa-tls-');
       await fs.writeFile(path.join(dir, 'ca.pem'), 'CA PEM');
       await fs.writeFile(path.join(dir, 'cert.pem'), 'CERT PEM');
       await fs.writeFile(path.join(dir, 'key.pem'), 'KEY PEM');
     });
     afterAll(async () => {
-      await fs.rm(dir, { recursive: true, force: true });
+      await removeTempDir(dir);
     });
 
     it('reads the files (relative to baseDir) and maps skip_verify', async () => {

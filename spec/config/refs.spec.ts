@@ -1,12 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { findSecretRefs, hasSecretRefs, parseSecretRefs, resolveSecretRefs } from '../../lib/config/refs';
-import { SecretReferenceError } from '../../lib/errors';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
+import { createFileProvider, createMemoryProvider, type SecretProvider, SecretReferenceError } from '../../lib';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 const DB_PASSWORD = 'pa55-w0rd-DB-secret';
 const CI_TOKEN = 'esa_ci-token-secret-value';
@@ -28,7 +25,7 @@ describe('resolveSecretRefs', () => {
   const env = { APP_USER: 'app', EMPTY: '' };
 
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'esa-refs-'));
+    dir = await tempDir('esa-refs-');
     const memory = createMemoryProvider();
     const file = createFileProvider({ basePath: dir });
     await memory.put('flipt/tokens/ci-token', { value: CI_TOKEN, other: 'unused-secret' });
@@ -41,7 +38,7 @@ describe('resolveSecretRefs', () => {
   });
 
   afterAll(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   describe('syntaxes', () => {

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
-import { parseConfig } from '../../lib/config/load';
+import { parseConfig } from '../../lib';
 
 describe('config schema', () => {
   it('fills in defaults for an empty config', () => {

@@ -1,12 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/watch';
 import { ConfigError, SecretReferenceError } from '../../lib/errors';
 import { createFileProvider } from '../../lib/providers/file';
 import { createMemoryProvider } from '../../lib/providers/memory';
 import type { SecretProvider } from '../../lib/providers/types';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { sleep } from '../support/sleep';
 
 interface Tokens {
   ci: string;
@@ -38,14 +37,14 @@ describe('watchSecretRefs', () => {
   }
 
   beforeEach(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'esa-watch-'));
+    dir = await tempDir('esa-watch-');
     file = createFileProvider({ basePath: dir });
     await file.put('ci/token', { value: 'first' });
   });
 
   afterEach(async () => {
     for (const w of watchers.splice(0)) w.close();
-    await fs.rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   it('resolves at once', async () => {
@@ -86,7 +85,7 @@ describe('watchSecretRefs', () => {
     const watcher = await watch({ refreshInterval: 20 });
     const changes = jest.fn();
     watcher.on('change', changes);
-    await new Promise((r) => setTimeout(r, 70));
+    await sleep(70);
     expect(changes).not.toHaveBeenCalled();
     const change = nextChange(watcher);
     await file.put('ci/token', { value: 'rotated' });
@@ -114,7 +113,7 @@ describe('watchSecretRefs', () => {
   it('does not throw from the timer when nobody listens for errors', async () => {
     const watcher = await watch({ refreshInterval: 10 });
     await file.delete('ci/token');
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     expect(watcher.current.ci).toBe('first');
   });
 
@@ -124,7 +123,7 @@ describe('watchSecretRefs', () => {
     watcher.on('change', changes);
     watcher.close();
     await file.put('ci/token', { value: 'after-close' });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     expect(await watcher.refresh()).toBe(false);
     expect(changes).not.toHaveBeenCalled();
     expect(watcher.current.ci).toBe('first');

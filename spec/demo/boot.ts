@@ -2,6 +2,7 @@
 // prints. Every process started here is ended by its PID (SIGTERM, then SIGKILL after 5 s).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
+import { sleep } from '../support/sleep';
 
 export interface Booted {
   child: ChildProcess;
@@ -43,7 +44,7 @@ export async function waitFor(p: Booted, pattern: RegExp, ms = 30_000): Promise<
     if (m) return m;
     if (p.child.exitCode !== null) throw new Error(`exited with ${p.child.exitCode} before printing ${pattern}:\n${p.output()}`);
     if (Date.now() > deadline) throw new Error(`${pattern} not printed within ${ms} ms:\n${p.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

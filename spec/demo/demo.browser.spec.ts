@@ -1,14 +1,13 @@
 // The demo in headless Chromium, booted as a child process: sign in through the form (the browser
 // sends the CSRF field and its Origin itself), follow the link to the token page, sign out; and a
 // cross-site page cannot sign the user out.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import express from 'express';
 import { launch, listen, openPage } from '../admin/browser';
 import { describeWith } from '../support/components';
 import { type Booted, boot, waitFor } from './boot';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 const SERVER = resolve(__dirname, '..', '..', 'demo-app', 'server.js');
 
@@ -18,7 +17,7 @@ describeWith('chromium', 'demo app in Chromium', () => {
   let url: string;
   let browser: Browser;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-demo-browser-'));
+    dir = await tempDir('esa-demo-browser-');
     demo = boot([SERVER, '--port', '0'], { DEMO_DATA_DIR: dir, VAULT_ADDR: '', VAULT_TOKEN: '', SECRETS_KEY: '', PORT: '' });
     [, , url] = await waitFor(demo, /demo on (\w+): (http:\/\/\S+)/);
     browser = await launch();
@@ -26,7 +25,7 @@ describeWith('chromium', 'demo app in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await demo?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('sign in, reach the token page from the home page, sign out; no CSP or console problems', async () => {

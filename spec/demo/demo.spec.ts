@@ -3,12 +3,13 @@
 // and the hardening of its forms. `npm run demo:vault` is booted too, with a real OpenBao.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeWith } from '../support/components';
 import { sharedVault } from '../support/vault';
 import { type Booted, boot, exitCode, freePort, stackOrPaths, takenPort, waitFor } from './boot';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { requireBuiltDist } from '../support/compiled-library';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SERVER = join(ROOT, 'demo-app', 'server.js');
@@ -94,16 +95,16 @@ async function walk(demo: Demo): Promise<void> {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build`');
+  requireBuiltDist('index.js');
 });
 
 describe('demo app on the file provider (npm start)', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-demo-'));
+    dir = await tempDir('esa-demo-');
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
   const fileEnv = () => ({ DEMO_DATA_DIR: dir, VAULT_ADDR: '', VAULT_TOKEN: '', SECRETS_KEY: '', PORT: '' });
 
@@ -263,10 +264,10 @@ describeWith('openbao', 'demo app on OpenBao (VAULT_ADDR and VAULT_TOKEN set)', 
 describeWith('openbao', 'npm run demo:vault (scripts/demo-vault.js)', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-demo-vault-'));
+    dir = await tempDir('esa-demo-vault-');
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('OpenBao logs to a file; the terminal shows VAULT_ADDR/VAULT_TOKEN, the app URL and the admin token; both work', async () => {

@@ -2,11 +2,13 @@
 // project that installed the packed tarball: the YAML as auth.yml, the shell steps run with sh
 // (creating the `ci/token` secret, an admin token with the CLI), then server.mjs.
 import { execFileSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { boot, exitCode, freePort } from '../demo/boot';
 import { type Consumer, packedConsumer } from '../package/consumer';
 import { readmeBlock } from './readme-blocks';
+import { sleep } from '../support/sleep';
+import { removeTempDir } from '../support/temp-dir';
 
 describe('README config example (auth.yml + createAuthFromConfig), run verbatim against the packed package', () => {
   let consumer: Consumer;
@@ -19,7 +21,7 @@ describe('README config example (auth.yml + createAuthFromConfig), run verbatim 
     await writeFile(join(consumer.dir, 'server.mjs'), readmeBlock('config-app'));
   }, 120_000);
   afterAll(async () => {
-    if (consumer) await rm(consumer.dir, { recursive: true, force: true });
+    if (consumer) await removeTempDir(consumer.dir);
   });
 
   test('the ci/token secret, an admin token from the CLI, then the app: tokens work where the README says; SIGTERM ends it', async () => {
@@ -43,7 +45,7 @@ describe('README config example (auth.yml + createAuthFromConfig), run verbatim 
         );
         if (up) break;
         if (Date.now() > deadline) throw new Error(`server.mjs did not listen:\n${app.output()}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       const as = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
       expect(await (await fetch(`${url}/api/things`, as(ciToken))).json()).toEqual({ for: 'CI Pipeline Token' });

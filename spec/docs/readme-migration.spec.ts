@@ -1,13 +1,15 @@
 // README "Migrating from connect-redis": its app (migrate.mjs) copied verbatim into a project that
 // installed the packed tarball, run on the file provider and on OpenBao: base64 genid ids with "/"
 // and "+" work, and the connect-mongo events it listens to fire.
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeWith } from '../support/components';
 import { sharedVault } from '../support/vault';
 import { boot, exitCode, freePort } from '../demo/boot';
 import { type Consumer, packedConsumer } from '../package/consumer';
 import { readmeBlock } from './readme-blocks';
+import { sleep } from '../support/sleep';
+import { removeTempDir } from '../support/temp-dir';
 
 let consumer: Consumer;
 beforeAll(async () => {
@@ -15,7 +17,7 @@ beforeAll(async () => {
   await writeFile(join(consumer.dir, 'migrate.mjs'), readmeBlock('migration'));
 }, 120_000);
 afterAll(async () => {
-  if (consumer) await rm(consumer.dir, { recursive: true, force: true });
+  if (consumer) await removeTempDir(consumer.dir);
 });
 
 async function run(env: NodeJS.ProcessEnv): Promise<void> {
@@ -26,7 +28,7 @@ async function run(env: NodeJS.ProcessEnv): Promise<void> {
     const deadline = Date.now() + 20_000;
     while (!(await fetch(`${url}/me`).then(() => true, () => false))) {
       if (app.child.exitCode !== null || Date.now() > deadline) throw new Error(`migrate.mjs did not start:\n${app.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     let slashOrPlus = 0;
     for (let i = 0; i < 20; i++) {
@@ -41,7 +43,7 @@ async function run(env: NodeJS.ProcessEnv): Promise<void> {
     }
     expect(slashOrPlus).toBeGreaterThan(0);
     const count = (what: string) => app.output().split(what).length - 1;
-    for (let i = 0; i < 100 && count('session destroyed') < 20; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && count('session destroyed') < 20; i++) await sleep(50);
     expect(count('session destroyed')).toBe(20);
     expect(app.output().match(/session created/g)).toHaveLength(20);
   } finally {

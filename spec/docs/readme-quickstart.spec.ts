@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { type Booted, boot, exitCode, freePort, stackOrPaths, takenPort, waitFor } from '../demo/boot';
 import { type Consumer, packedConsumer, ROOT } from '../package/consumer';
 import { readmeBlock } from './readme-blocks';
+import { sleep } from '../support/sleep';
+import { removeTempDir } from '../support/temp-dir';
 
 const TOKEN = /admin token \(shown once\): (esa_\S+)/;
 const WARNING = 'SECRETS_KEY is not set: sessions and token hashes are stored as plain JSON files in ./.data/secrets';
@@ -24,7 +26,7 @@ describe('README Quick start (app.mjs), run verbatim against the packed package'
     await writeFile(join(consumer.dir, 'app.mjs'), readmeBlock('quick-start'));
   }, 120_000);
   afterAll(async () => {
-    if (consumer) await rm(consumer.dir, { recursive: true, force: true });
+    if (consumer) await removeTempDir(consumer.dir);
   });
   beforeEach(async () => {
     await rm(join(consumer.dir, '.data'), { recursive: true, force: true });
@@ -76,7 +78,7 @@ describe('README Quick start (app.mjs), run verbatim against the packed package'
     const second = start(port);
     try {
       await waitFor(second, /listening on/);
-      await new Promise((r) => setTimeout(r, 500)); // a token would be printed right after
+      await sleep(500); // a token would be printed right after
       expect(second.output()).not.toMatch(TOKEN);
       expect((await fetch(`http://localhost:${port}/api/hello`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
     } finally {

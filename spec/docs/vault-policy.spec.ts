@@ -3,13 +3,11 @@
 // end, and is refused outside the documented paths.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PermissionDeniedError } from '../../lib/errors';
-import { createVaultProvider, type VaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { TokenStore } from '../../lib/tokens/store';
+import { createVaultProvider, PermissionDeniedError, SecretsSessionStore, TokenStore, type VaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import { baoRequest, createToken, enableKvV1, writePolicy } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
+import { sleep } from '../support/sleep';
 
 const DOC = join(__dirname, '..', '..', 'docs', 'vault.md');
 
@@ -67,7 +65,7 @@ async function exerciseSessions(provider: VaultProvider, path: string): Promise<
   expect(await store.length()).toBe(2);
   expect((await store.ids()).sort()).toEqual(['alice', 'bob']);
   await store.set('gone', sess(30, {}));
-  await new Promise((r) => setTimeout(r, 60));
+  await sleep(60);
   expect(await store.sweep()).toEqual({ scanned: 3, deleted: 1 });
   await store.destroy('alice');
   expect(await store.get('alice')).toBeNull();

@@ -9,11 +9,7 @@
 import type { ErrorRequestHandler } from 'express';
 import express from 'express';
 import session from 'express-session';
-import { SecretsAuthError } from '../../lib/errors';
-import type { SecretProvider } from '../../lib/providers/types';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { bearerAuth } from '../../lib/tokens/middleware';
-import { TokenStore } from '../../lib/tokens/store';
+import { bearerAuth, type SecretProvider, SecretsAuthError, SecretsSessionStore, TokenStore } from '../../lib';
 import { listen, type Listening, recordingLogger } from '../reliability/harness';
 
 export interface HaInstance {

@@ -9,16 +9,15 @@
 //   - a token revoked on A is refused by B within verifyCacheTtl, never later.
 // Figures are printed as `RELIABILITY ha-...` lines (docs/reliability.md); timings are not asserted
 // beyond the documented bounds.
-import { createVaultProvider, type VaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { TokenStore } from '../../lib/tokens/store';
+import { createVaultProvider, SecretsSessionStore, TokenStore, type VaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import { baoRequest, createToken, writePolicy } from '../support/openbao';
 import { type OpenBaoCluster, startCluster } from '../support/openbao-cluster';
 import { uniquePrefix } from '../support/vault';
-import { type FaultWatch, quantile, report, type Sample, sleep, statusCounts, watchProcessFaults } from '../reliability/harness';
+import { type FaultWatch, quantile, report, type Sample, statusCounts, watchProcessFaults } from '../reliability/harness';
 import { type HaInstance, startInstance } from './app';
 import { docPolicyKv2 } from './doc-policy';
+import { sleep } from '../support/sleep';
 
 const WORKERS = 20;
 const TIMEOUT_MS = 1_000;

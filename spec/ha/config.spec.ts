@@ -2,7 +2,7 @@
 // secrets.providers.vault, mapped to createVaultProvider's options.
 import { parseConfigText } from '../../lib/config/load';
 import { vaultOptionsFromConfig } from '../../lib/config/providers';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError } from '../../lib';
 
 const yaml = (vault: string) => `secrets:\n  providers:\n    vault:\n${vault.replace(/^/gm, '      ')}\n`;
 

@@ -2,8 +2,7 @@
 // cannot be made to show on demand: nodes that refuse or hang, and a TCP proxy in front of the
 // shared OpenBao dev server that loses one answer (the write applied) or one request (it did not).
 import { createServer, type Server, Socket } from 'node:net';
-import { BackendUnavailableError } from '../../lib/errors';
-import { createVaultProvider, type VaultProvider } from '../../lib/providers/vault';
+import { BackendUnavailableError, createVaultProvider, type VaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import { freePort } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';

@@ -3,9 +3,10 @@
 // styles, then loaded by Node both ways.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Consumer, packedConsumer, ROOT, typecheck } from './consumer';
+import { removeTempDir } from '../support/temp-dir';
 
 const USES = `
 const provider = createMemoryProvider();
@@ -53,7 +54,7 @@ describe('the packed tarball in a consumer project', () => {
     }
   }, 120_000);
   afterAll(async () => {
-    if (consumer) await rm(consumer.dir, { recursive: true, force: true });
+    if (consumer) await removeTempDir(consumer.dir);
   });
 
   test('the tarball holds dist (with .d.ts), README and no specs or sources', () => {

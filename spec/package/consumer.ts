@@ -1,10 +1,10 @@
 // Builds a throwaway consumer project around the packed tarball (`npm pack`), offline: the package
 // is unpacked into the project's node_modules, its dependencies are symlinks to this checkout's.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { tempDir } from '../support/temp-dir';
+import { requireBuiltDist } from '../support/compiled-library';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const PACKAGE = 'express-secrets-auth';
@@ -16,8 +16,8 @@ export interface Consumer {
 
 /** `npm pack` into a temp folder, unpacked as `node_modules/express-secrets-auth` of a new project. */
 export async function packedConsumer(): Promise<Consumer> {
-  if (!existsSync(join(ROOT, 'dist', 'index.d.ts'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const dir = await mkdtemp(join(tmpdir(), 'esa-consumer-'));
+  requireBuiltDist('index.d.ts');
+  const dir = await tempDir('esa-consumer-');
   const out = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
   const tarball = join(dir, out.trim().split('\n').pop() as string);
   const modules = join(dir, 'node_modules');

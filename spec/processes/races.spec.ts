@@ -9,17 +9,13 @@
 // (nor left on the backend), no rotation is lost, and every acknowledged write is present.
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
-import type { SecretProvider } from '../../lib/providers/types';
-import { createVaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
+import { createFileProvider, createVaultProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
-import { compiledLibrary, ROOT } from '../reliability/crash-library';
+import { compiledLibrary, ROOT } from '../support/compiled-library';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 /** Items raced per scenario and backend; each chunk of CHUNK items goes to the three processes at once. */
 const SIZES = { revoke: 200, revokeControl: 40, touch: 200, save: 200, saveControl: 40, rotate: 120 };
@@ -221,10 +217,10 @@ function expectPromises(f: Figures): void {
 let library: Promise<string> | undefined;
 let scratch: string | undefined;
 afterAll(async () => {
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  if (scratch) await removeTempDir(scratch);
 });
 function libraryDir(): Promise<string> {
-  library ??= mkdtemp(join(tmpdir(), 'esa-races-build-')).then((dir) => {
+  library ??= tempDir('esa-races-build-').then((dir) => {
     scratch = dir;
     return compiledLibrary(dir).then((built) => built.libDir);
   });
@@ -248,9 +244,9 @@ async function withProcs(backend: Backend, raw: SecretProvider, label: string): 
 describe('3 processes on one file-provider folder', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-races-'));
+    dir = await tempDir('esa-races-');
   });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterAll(() => removeTempDir(dir));
 
   test('revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost', async () => {
     const basePath = join(dir, 'secrets');

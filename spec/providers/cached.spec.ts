@@ -1,46 +1,28 @@
 import { cached, createMemoryProvider, type SecretProvider } from '../../lib';
-
-/** A memory provider that counts reads, so cache hits are visible. */
-function counting(): SecretProvider & { reads: number } {
-  const inner = createMemoryProvider();
-  const wrapper = {
-    kind: 'memory',
-    reads: 0,
-    get(path: string) {
-      wrapper.reads++;
-      return inner.get(path);
-    },
-    put: inner.put.bind(inner),
-    delete: inner.delete.bind(inner),
-    list: inner.list.bind(inner),
-    close: inner.close.bind(inner),
-  };
-  return wrapper;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { counting } from '../support/counting';
+import { sleep } from '../support/sleep';
 
 describe('cached(provider)', () => {
   test('reads through once, then serves from memory', async () => {
-    const backend = counting();
+    const backend = counting(createMemoryProvider());
     await backend.put('a', { v: 1 });
     const cache = cached(backend, { ttl: 10_000 });
     expect((await cache.get('a'))?.data).toEqual({ v: 1 });
     expect((await cache.get('a'))?.data).toEqual({ v: 1 });
-    expect(backend.reads).toBe(1);
+    expect(backend.count.get).toBe(1);
   });
 
   test('writes through: a put is readable at once without a backend read', async () => {
-    const backend = counting();
+    const backend = counting(createMemoryProvider());
     const cache = cached(backend);
     await cache.put('a', { v: 2 });
     expect(await cache.get('a')).toEqual({ data: { v: 2 }, version: 1 });
-    expect(backend.reads).toBe(0);
+    expect(backend.count.get).toBe(0);
     expect((await backend.get('a'))?.data).toEqual({ v: 2 });
   });
 
   test('a delete is seen at once; misses are not cached', async () => {
-    const backend = counting();
+    const backend = counting(createMemoryProvider());
     const cache = cached(backend);
     await cache.put('a', { v: 1 });
     await cache.delete('a');
@@ -50,7 +32,7 @@ describe('cached(provider)', () => {
   });
 
   test('a change made elsewhere is seen after at most ttl', async () => {
-    const backend = counting();
+    const backend = counting(createMemoryProvider());
     await backend.put('a', { v: 'old' });
     const cache = cached(backend, { ttl: 150 });
     expect((await cache.get('a'))?.data).toEqual({ v: 'old' });
@@ -61,16 +43,16 @@ describe('cached(provider)', () => {
   });
 
   test('concurrent reads of one path share one backend call', async () => {
-    const backend = counting();
+    const backend = counting(createMemoryProvider());
     await backend.put('a', { v: 1 });
     const cache = cached(backend);
     const results = await Promise.all(Array.from({ length: 10 }, () => cache.get('a')));
     expect(results.every((r) => r?.data.v === 1)).toBe(true);
-    expect(backend.reads).toBe(1);
+    expect(backend.count.get).toBe(1);
   });
 
   test('a read racing a write never leaves the old value cached', async () => {
-    const backend = counting();
+    const backend = counting(createMemoryProvider());
     await backend.put('a', { v: 'old' });
     const cache = cached(backend, { ttl: 60_000 });
     const read = cache.get('a');
@@ -88,13 +70,13 @@ describe('cached(provider)', () => {
   });
 
   test('max bounds the number of entries (least recently used go first)', async () => {
-    const backend = counting();
+    const backend = counting(createMemoryProvider());
     const cache = cached(backend, { max: 2 });
     await cache.put('a', { v: 1 });
     await cache.put('b', { v: 2 });
     await cache.put('c', { v: 3 });
     await cache.get('a');
-    expect(backend.reads).toBe(1);
+    expect(backend.count.get).toBe(1);
   });
 
   test('says whether it has check-and-set as the provider underneath does (unknown stays unknown)', async () => {

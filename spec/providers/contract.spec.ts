@@ -1,13 +1,11 @@
 import fsCallbacks from 'node:fs';
 import { promises as fsp } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createFileProvider, createMemoryProvider, createVaultProvider, type SecretProvider, type VaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault } from '../support/vault';
 import { providerContract } from './contract';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 /** Counts calls into node:fs (promise API and callback readFile), which the file provider uses for all its I/O. */
 function countFileIo(): () => number {
@@ -38,12 +36,12 @@ describe.each([
   let dir: string;
   let io: () => number;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-contract-'));
+    dir = await tempDir('esa-contract-');
     io = countFileIo();
   });
   afterAll(async () => {
     jest.restoreAllMocks();
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
   providerContract({
     make: () => createFileProvider({ basePath: dir, encryptionKey }),

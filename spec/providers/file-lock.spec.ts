@@ -1,11 +1,12 @@
 // The file provider's cross-process lock files, in one process: stale locks (a killed holder) are
 // taken over within lockStaleMs, fresh ones (a live holder refreshing them) are waited for, a lost
 // lock is noticed before commit, and lockStaleMs is validated. Several processes: file-processes.spec.ts.
-import { mkdir, mkdtemp, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, ConflictError, createFileProvider, InvalidPathError } from '../../lib';
 import { createFileLocker, LockLostError } from '../../lib/providers/file-lock';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { sleep } from '../support/sleep';
 
 const STALE_MS = 1_000;
 /** Scheduling slack on a loaded 2-core machine: the bound promised is lockStaleMs + one retry (≤ 50 ms). */
@@ -21,10 +22,10 @@ async function leftoverLock(file: string, ageMs: number): Promise<void> {
 describe('file provider: cross-process lock files', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-lock-'));
+    dir = await tempDir('esa-lock-');
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('a lock left by a killed process is taken over once it is lockStaleMs old, not before', async () => {
@@ -61,7 +62,7 @@ describe('file provider: cross-process lock files', () => {
     const write = provider.put('held', { n: 2 }, { cas: 1 }).finally(() => {
       settled = true;
     });
-    await new Promise((r) => setTimeout(r, STALE_MS * 2));
+    await sleep(STALE_MS * 2);
     expect(settled).toBe(false);
     await held?.release();
     await expect(write).resolves.toEqual({ version: 2 });

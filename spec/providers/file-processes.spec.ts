@@ -4,12 +4,12 @@
 // deleted path is back (churn paths are created once, by the spec: after a delete, a successful
 // write could only be a stale check-and-set).
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
-import { compiledLibrary, ROOT } from '../reliability/crash-library';
+import { createFileProvider } from '../../lib';
+import { compiledLibrary, ROOT } from '../support/compiled-library';
 import { report } from '../reliability/harness';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 const WORKERS = 4;
 const OPS_PER_WORKER = 600;
@@ -62,10 +62,10 @@ function runWorker(libDir: string, base: string, worker: number): Promise<Worker
 describe('file provider: check-and-set across 4 OS processes on one folder', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-procs-'));
+    dir = await tempDir('esa-procs-');
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('every acknowledged write present, no version acknowledged twice, no deleted path brought back', async () => {

@@ -1,15 +1,16 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError, ConfigError, ConflictError, createFileProvider, DecryptionError, InvalidPathError } from '../../lib';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { sleep } from '../support/sleep';
 
 describe('file provider specifics', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-file-'));
+    dir = await tempDir('esa-file-');
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('folders are 0700 and files 0600', async () => {
@@ -95,7 +96,7 @@ describe('file provider specifics', () => {
     const longAgo = new Date(Date.now() - 120_000);
     await utimes(stale, longAgo, longAgo);
     expect(await provider.list('k')).toEqual(['real']);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     expect((await readdir(join(dir, 'k'))).sort()).toEqual(['new.json.0123456789ab.esa-tmp', 'real.json']);
   });
 

@@ -1,7 +1,7 @@
 // The leader vote and the read-consistency headers of the Vault provider, with the nodes' answers
 // given directly: a deposed leader that still claims to lead, or a node that never answers, cannot
 // be produced on demand by a real cluster (spec/ha/cluster.spec.ts covers the real one).
-import { BackendUnavailableError } from '../../lib/errors';
+import { BackendUnavailableError } from '../../lib';
 import { ConsistencyTracker } from '../../lib/providers/vault-consistency';
 import { type LeaderAnswer, VaultNodes } from '../../lib/providers/vault-nodes';
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { BackendError, createVaultProvider, type VaultProvider, type VaultTlsOptions } from '../../lib';
 import { binaryPath, describeWith } from '../support/components';
 import { freePort } from '../support/openbao';
+import { sleep } from '../support/sleep';
 
 const ROOT = 'tls-root-token';
 
@@ -32,7 +33,7 @@ describeWith('openbao', 'vault provider over TLS (bao server -dev-tls)', () => {
     const caPath = (): string | undefined => /BAO_CACERT='([^']+)'/.exec(out)?.[1];
     while (!caPath()) {
       if (Date.now() > deadline || server.exitCode !== null) throw new Error(`bao -dev-tls did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     ca = await readFile(caPath() as string);
     const probe = make({ ca });
@@ -42,7 +43,7 @@ describeWith('openbao', 'vault provider over TLS (bao server -dev-tls)', () => {
         break;
       } catch (err) {
         if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   }, 30_000);

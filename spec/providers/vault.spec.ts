@@ -20,8 +20,7 @@ import {
   writePolicy,
 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/sleep';
 
 describe('vault provider options', () => {
   test('bad options are refused at construction with a clear ConfigError', () => {

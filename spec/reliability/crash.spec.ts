@@ -6,15 +6,12 @@
 // this process, timed (even runs and the end).
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
-import type { SecretProvider } from '../../lib/providers/types';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { TokenStore } from '../../lib/tokens/store';
-import { compiledLibrary, ROOT } from './crash-library';
-import { report, round, sleep } from './harness';
+import { createFileProvider, type SecretProvider, SecretsSessionStore, TokenStore } from '../../lib';
+import { compiledLibrary, ROOT } from '../support/compiled-library';
+import { report, round } from './harness';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { sleep } from '../support/sleep';
 
 const KILLS = 20;
 /** The writers' and this spec's lockStaleMs (the smallest accepted, to keep the spec short). */
@@ -105,10 +102,10 @@ async function walk(dir: string): Promise<string[]> {
 describe('file provider: writer killed with SIGKILL at random points, 20 times', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-crash-'));
+    dir = await tempDir('esa-crash-');
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('every file parses, temp files never reach list(), every acknowledged write is present', async () => {

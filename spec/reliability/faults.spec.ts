@@ -6,9 +6,8 @@
 // TokenStore runs with verifyCacheTtl: 0 here so that every request reaches the backend: with the
 // cache on (default 60 s), a token verified in the last verifyCacheTtl keeps being served from
 // memory during an outage — the same bound that applies to revocation across processes.
-import { createVaultProvider, type VaultProvider } from '../../lib/providers/vault';
+import { createVaultProvider, TokenStore, type VaultProvider } from '../../lib';
 import { generateToken } from '../../lib/tokens/format';
-import { TokenStore } from '../../lib/tokens/store';
 import { describeWith } from '../support/components';
 import { baoRequest, createToken, enableAppRole, enableKvV2, type PersistentServer, startPersistentServer, writePolicy } from '../support/openbao';
 import {
@@ -25,11 +24,11 @@ import {
   round,
   type Sample,
   settledHeapMb,
-  sleep,
   statusCounts,
   steadyLoad,
   watchProcessFaults,
 } from './harness';
+import { sleep } from '../support/sleep';
 
 const TIMEOUT_MS = 1_000;
 const RETRIES = 1;

@@ -9,11 +9,9 @@ import { runInNewContext } from 'node:vm';
 import type { ErrorRequestHandler, Express } from 'express';
 import express from 'express';
 import session from 'express-session';
-import { SecretsAuthError } from '../../lib/errors';
-import type { SecretProvider } from '../../lib/providers/types';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { bearerAuth } from '../../lib/tokens/middleware';
+import { bearerAuth, type SecretProvider, SecretsAuthError, SecretsSessionStore } from '../../lib';
 import type { TokenVerifier } from '../../lib/tokens/types';
+import { sleep } from '../support/sleep';
 
 declare module 'express-session' {
   interface SessionData {
@@ -226,7 +224,7 @@ export function steadyLoad(baseUrl: string, workers: number, next: (worker: numb
       }
       samples.push({ route: spec.route, start, end: Date.now(), status });
       // Fast failures must not turn the loop into a busy spin.
-      if (status !== 200) await new Promise((r) => setTimeout(r, 5));
+      if (status !== 200) await sleep(5);
     }
   });
   return {
@@ -300,5 +298,3 @@ export const round = (n: number, digits = 1): number => Math.round(n * 10 ** dig
 export function report(scenario: string, figures: Record<string, unknown>): void {
   console.log(`RELIABILITY ${scenario} ${JSON.stringify(figures)}`);
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -6,24 +6,18 @@
 // was not issued, never a file outside the base folder.
 import { createHmac } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import fc from 'fast-check';
-import { tokenAdminRouter } from '../../lib/admin/router';
-import { InvalidPathError, InvalidSessionIdError } from '../../lib/errors';
+import { bearerAuth, createFileProvider, InvalidPathError, InvalidSessionIdError, type SecretProvider, SecretsSessionStore, tokenAdminRouter, TokenStore } from '../../lib';
 import { isValidSessionId } from '../../lib/session/key';
-import { createFileProvider } from '../../lib/providers/file';
 import { isValidSegment } from '../../lib/providers/paths';
-import type { SecretProvider } from '../../lib/providers/types';
-import { SecretsSessionStore } from '../../lib/session/store';
 import { checksum, generateToken, parseToken } from '../../lib/tokens/format';
-import { bearerAuth } from '../../lib/tokens/middleware';
-import { TokenStore } from '../../lib/tokens/store';
 import { type Listening, listen, rawGet, recordingLogger, report, SESSION_SECRET } from './harness';
 import { counting } from '../support/counting';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 const ADMIN = '/api/v2/auth';
 
@@ -72,7 +66,7 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
 
   beforeAll(async () => {
     tmpBefore = await fs.readdir(tmpdir());
-    root = await mkdtemp(join(tmpdir(), 'esa-hostile-'));
+    root = await tempDir('esa-hostile-');
     base = join(root, 'base');
     provider = counting(createFileProvider({ basePath: base, fsync: false }));
     store = new SecretsSessionStore({ provider, cleanupInterval: false });
@@ -105,7 +99,7 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
     await server?.close();
     await store?.close();
     await tokens?.close();
-    await rm(root, { recursive: true, force: true });
+    await removeTempDir(root);
   });
 
   test('Authorization header values: never a 500, only issued tokens accepted, and only as "Bearer <token>"', async () => {

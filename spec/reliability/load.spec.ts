@@ -3,8 +3,7 @@
 // every answer: its count, its session (tagged with its token's name on first use) and its token.
 // The session cache is smaller than the number of sessions (max 100 < 200), so entries are
 // evicted and reloaded all the time; memory is bounded by it.
-import { createVaultProvider } from '../../lib/providers/vault';
-import { TokenStore } from '../../lib/tokens/store';
+import { createVaultProvider, TokenStore } from '../../lib';
 import { describeWith } from '../support/components';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { cookieOf, listen, quantile, recordingLogger, reliabilityApp, report, round, settledHeapMb } from './harness';

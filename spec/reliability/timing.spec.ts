@@ -8,10 +8,8 @@
 // The verify cache only remembers successes, so it plays no part: every sample uses a fresh
 // wrong token. bcrypt cost 8 (~11 ms here) keeps the run short; the default 10 only widens a gap.
 import express from 'express';
-import { createVaultProvider } from '../../lib/providers/vault';
+import { bearerAuth, createVaultProvider, TokenStore } from '../../lib';
 import { generateToken } from '../../lib/tokens/format';
-import { bearerAuth } from '../../lib/tokens/middleware';
-import { TokenStore } from '../../lib/tokens/store';
 import { describeWith } from '../support/components';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { listen, quantile, recordingLogger, report, round } from './harness';

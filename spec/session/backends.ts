@@ -1,20 +1,13 @@
 // Store backends for the shared session specs: connect-redis@9 on the local Redis (the reference)
 // and SecretsSessionStore on OpenBao KV v2, the file provider and the memory provider.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RedisStore } from 'connect-redis';
 import type { SessionData, Store } from 'express-session';
 import { createClient } from 'redis';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
-import { createVaultProvider, type VaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
-import type { SecretsSessionStoreOptions, SessionSerializer } from '../../lib/session/types';
+import { createFileProvider, createMemoryProvider, createVaultProvider, type SecretProvider, SecretsSessionStore, type SecretsSessionStoreOptions, type SessionSerializer, type VaultProvider } from '../../lib';
 import { REDIS_URL } from '../support/components';
 import { sharedVault, uniquePrefix } from '../support/vault';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 export type Cb = (err: unknown, value?: unknown) => unknown;
 
@@ -128,9 +121,9 @@ export function memoryBackend(): Backend & { provider: SecretProvider } {
 }
 
 export async function fileBackend(): Promise<Backend & { provider: SecretProvider; dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'esa-sessions-'));
+  const dir = await tempDir('esa-sessions-');
   const provider = createFileProvider({ basePath: dir, fsync: false });
-  const backend = providerBackend('SecretsSessionStore on the file provider', provider, {}, () => rm(dir, { recursive: true, force: true }));
+  const backend = providerBackend('SecretsSessionStore on the file provider', provider, {}, () => removeTempDir(dir));
   return { ...backend, dir };
 }
 

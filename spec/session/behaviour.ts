@@ -4,8 +4,7 @@
 import { EventEmitter } from 'node:events';
 import session, { type SessionData } from 'express-session';
 import type { Backend, Cb, SuiteStore } from './backends';
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/sleep';
 
 /** A session like express-session's: a cookie that expires `expiresInMs` from now (null: browser session). */
 export function sess(expiresInMs: number | null, extra: Record<string, unknown> = {}): SessionData {

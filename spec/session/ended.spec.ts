@@ -1,20 +1,15 @@
 // A logout (destroy) is never undone by another instance's write: a save of a session loaded
 // before the logout, a touch, or a stale write that lands after it. On backends with versions
 // (memory, file, OpenBao KV v2) by check-and-set; on KV v1 by the ended mark (lib/session/ended.ts).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import express from 'express';
 import session, { type SessionData } from 'express-session';
 import request from 'supertest';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
-import { createVaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
+import { createFileProvider, createMemoryProvider, createVaultProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { sleep } from '../support/sleep';
 
 const sess = (ms: number, extra: Record<string, unknown> = {}): SessionData =>
   ({ cookie: { originalMaxAge: ms, expires: new Date(Date.now() + ms) }, ...extra }) as unknown as SessionData;
@@ -29,9 +24,9 @@ const backends: Backend[] = [
   {
     name: 'file',
     open: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'esa-ended-'));
+      const dir = await tempDir('esa-ended-');
       const provider = createFileProvider({ basePath: dir, fsync: false });
-      return { provider, close: () => provider.close().then(() => rm(dir, { recursive: true, force: true })) };
+      return { provider, close: () => provider.close().then(() => removeTempDir(dir)) };
     },
   },
 ];
@@ -110,7 +105,7 @@ function suite(backend: () => Backend): void {
     const login = await request(a1).post('/login').expect(200);
     const cookie = login.headers['set-cookie'] as unknown as string[];
     const slow = request(a2).get('/slow').set('Cookie', cookie).then((r) => r);
-    await new Promise((r) => setTimeout(r, 100)); // /slow has loaded the session
+    await sleep(100); // /slow has loaded the session
     await request(a1).post('/logout').set('Cookie', cookie).expect(200);
     release();
     expect((await slow).status).toBe(200);

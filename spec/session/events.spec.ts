@@ -2,8 +2,7 @@
 // `destroy`; on every provider, and through express-session.
 import type { SessionData } from 'express-session';
 import request from 'supertest';
-import { createVaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
+import { createVaultProvider, SecretsSessionStore } from '../../lib';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { describeWith } from '../support/components';

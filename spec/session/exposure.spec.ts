@@ -5,21 +5,19 @@
 // ids it handed out (the cookies' unsigned values) are looked for in every key, path and log line.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from 'express-session';
 import request from 'supertest';
-import { createFileProvider } from '../../lib/providers/file';
-import type { SecretProvider } from '../../lib/providers/types';
-import { createVaultProvider } from '../../lib/providers/vault';
+import { createFileProvider, createVaultProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { sidDigest } from '../../lib/session/key';
-import { SecretsSessionStore } from '../../lib/session/store';
 import { binaryPath, describeWith } from '../support/components';
 import { baoRequest, freePort } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { express4, sessionApp, sessionCookie } from './app';
 import { openbaoProvider } from './backends';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { sleep } from '../support/sleep';
 
 /** The session id inside a `connect.sid=s%3A<sid>.<signature>` pair (express-session's signed cookie). */
 function unsignedSid(cookie: string): string {
@@ -74,7 +72,7 @@ async function lifeCycle(store: SecretsSessionStore, keysNow: () => Promise<stri
 
 describe('session ids never appear in storage keys: file provider', () => {
   test('no file or folder name under basePath contains a session id', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esa-sid-exposure-'));
+    const dir = await tempDir('esa-sid-exposure-');
     try {
       const provider = createFileProvider({ basePath: dir, fsync: false });
       const store = new SecretsSessionStore({ provider, path: 'app/sessions', cleanupInterval: 0 });
@@ -84,7 +82,7 @@ describe('session ids never appear in storage keys: file provider', () => {
       for (const sid of sids) for (const name of everything) expect(name).not.toContain(sid);
       await store.close();
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeTempDir(dir);
     }
   });
 });
@@ -167,7 +165,7 @@ const realProcess = (spawn.constructor as FunctionConstructor)('return process')
 /** `bao server -dev` on a free port with a file audit device declared in its config. */
 async function startAuditedDevServer(): Promise<AuditedServer> {
   const bao = binaryPath('bao') as string;
-  const dir = await mkdtemp(join(tmpdir(), 'esa-audit-'));
+  const dir = await tempDir('esa-audit-');
   const auditLog = join(dir, 'audit.log');
   const config = join(dir, 'audit.hcl');
   await writeFile(config, `audit "file" "spec" {\n  options = {\n    file_path = ${JSON.stringify(auditLog)}\n  }\n}\n`);
@@ -196,7 +194,7 @@ async function startAuditedDevServer(): Promise<AuditedServer> {
       clearTimeout(timer);
     }
     realProcess.removeListener('exit', kill);
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   };
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -209,6 +207,6 @@ async function startAuditedDevServer(): Promise<AuditedServer> {
       await stop();
       throw new Error(`OpenBao dev server with an audit device did not start (health ${status}). Output:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }

@@ -4,7 +4,7 @@ import type { Store } from 'express-session';
 import request from 'supertest';
 import { expiryApp, type ExpressFactory, expressVersions, sessionApp, sessionCookie } from './app';
 import type { Backend, SuiteStore } from './backends';
-import { sleep } from './behaviour';
+import { sleep } from '../support/sleep';
 
 export function httpSuite(makeBackend: () => Backend | Promise<Backend>): void {
   let backend: Backend;

@@ -4,15 +4,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Store } from 'express-session';
 import request from 'supertest';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import { createVaultProvider } from '../../lib/providers/vault';
-import { SecretsSessionStore } from '../../lib/session/store';
+import { createMemoryProvider, createVaultProvider, SecretsSessionStore } from '../../lib';
 import { describeWith } from '../support/components';
 import { baoRequest, enableKvV1, freePort } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { expressVersions, sessionApp, sessionCookie } from './app';
 import { openbaoProvider } from './backends';
-import { sess, sleep } from './behaviour';
+import { sess } from './behaviour';
+import { sleep } from '../support/sleep';
 
 const metadata = (path: string) => {
   const { address, token } = sharedVault();

@@ -1,48 +1,19 @@
 // SecretsSessionStore-only behaviour: where it goes beyond (or deliberately differs from)
 // connect-redis, on the memory and file providers.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionData } from 'express-session';
-import { BackendUnavailableError, ConfigError, InvalidSessionIdError } from '../../lib/errors';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { PutOptions, SecretProvider } from '../../lib/providers/types';
+import { BackendUnavailableError, ConfigError, createFileProvider, createMemoryProvider, InvalidSessionIdError, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { sidDigest } from '../../lib/session/key';
-import { SecretsSessionStore } from '../../lib/session/store';
-import { roundTrip, sess, sleep } from './behaviour';
+import { roundTrip, sess } from './behaviour';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { counting } from '../support/counting';
+import { sleep } from '../support/sleep';
 
-/** Wraps a provider, counting calls and letting a test run code right after a `get`. */
+/** The shared counting provider, under the names these specs use: calls per method, put options, a hook after `get`. */
 function spied(inner: SecretProvider) {
-  const calls = { get: 0, put: 0, delete: 0, list: 0, close: 0 };
-  const puts: PutOptions[] = [];
-  const hooks: { afterGet?: (path: string) => Promise<void> } = {};
-  const provider: SecretProvider = {
-    kind: inner.kind,
-    async get(path) {
-      calls.get++;
-      const entry = await inner.get(path);
-      await hooks.afterGet?.(path);
-      return entry;
-    },
-    async put(path, data, opts) {
-      calls.put++;
-      puts.push(opts ?? {});
-      return inner.put(path, data, opts);
-    },
-    async delete(path) {
-      calls.delete++;
-      return inner.delete(path);
-    },
-    async list(prefix) {
-      calls.list++;
-      return inner.list(prefix);
-    },
-    async close() {
-      calls.close++;
-    },
-  };
-  return { provider, calls, puts, hooks };
+  const provider = counting(inner);
+  return { provider, calls: provider.count, puts: provider.putOptions, hooks: provider };
 }
 
 const make = (provider: SecretProvider, opts: Partial<ConstructorParameters<typeof SecretsSessionStore>[0]> = {}) =>
@@ -192,7 +163,7 @@ describe('SecretsSessionStore: callbacks and errors', () => {
   });
 
   test('set with a hostile sid stores it under its digest inside the base folder; an empty sid fails with InvalidSessionIdError', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esa-hostile-'));
+    const dir = await tempDir('esa-hostile-');
     try {
       const base = join(dir, 'base');
       const store = make(createFileProvider({ basePath: base, fsync: false }));
@@ -203,7 +174,7 @@ describe('SecretsSessionStore: callbacks and errors', () => {
       expect(await readdir(dir)).toEqual(['base']);
       expect((await readdir(join(base, 'sessions'))).sort()).toEqual(hostile.map((sid) => `sess:${sidDigest(sid)}.json`).sort());
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeTempDir(dir);
     }
   });
 });

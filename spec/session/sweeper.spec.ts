@@ -1,16 +1,12 @@
 // The background sweeper: what it deletes, its timer (jitter, unref, close), bounded concurrency,
 // and that a sweep over 10,000 sessions never blocks the event loop for more than 50 ms at a time.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
+import { createFileProvider, createMemoryProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { sidDigest } from '../../lib/session/key';
-import { SecretsSessionStore } from '../../lib/session/store';
 import { jittered } from '../../lib/session/sweeper';
-import { sess, sleep } from './behaviour';
+import { sess } from './behaviour';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { sleep } from '../support/sleep';
 
 const record = (expiresAt: number | null, sid?: string) => ({ session: JSON.stringify(sess(60_000)), expires_at: expiresAt, ...(sid === undefined ? {} : { sid }) });
 /** The name a session is stored under (default path and prefix). */
@@ -165,7 +161,7 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
   }, 60_000);
 
   test('file provider', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esa-sweep-'));
+    const dir = await tempDir('esa-sweep-');
     try {
       const provider = createFileProvider({ basePath: dir, fsync: false });
       await fill(provider);
@@ -178,7 +174,7 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
       expect(result).toEqual({ scanned: 10_000, deleted: 5_000 });
       expect(maxMs).toBeLessThan(50);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeTempDir(dir);
     }
   }, 120_000);
 });

@@ -4,11 +4,12 @@
 // optionally the least-privilege policy of docs/vault.md with a token bound to it.
 // Every process is ended by its PID; the temp folders are removed by stop().
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { binaryPath } from './components';
 import { baoRequest, freePort } from './openbao';
+import { removeTempDir, tempDir } from './temp-dir';
+import { sleep } from './sleep';
 
 const START_TIMEOUT_MS = 30_000;
 
@@ -46,8 +47,6 @@ interface RunningProcess {
   exited: Promise<void>;
   tail(): string;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function baoBinary(): string {
   const bao = binaryPath('bao');
@@ -120,7 +119,7 @@ export interface ClusterOptions {
 export async function startCluster(opts: ClusterOptions = {}): Promise<OpenBaoCluster> {
   const size = opts.size ?? 3;
   const ports = await freePorts(size * 2);
-  const root = await mkdtemp(join(tmpdir(), 'esa-ha-'));
+  const root = await tempDir('esa-ha-');
   const specs = Array.from({ length: size }, (_, i) => ({
     id: `node-${i + 1}`,
     apiPort: ports[2 * i] as number,
@@ -154,7 +153,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<OpenBaoCl
   const tails = () => procs.map((p, i) => `--- ${specs[i]?.id}\n${p?.tail() ?? ''}`).join('\n');
   const stopAll = async (): Promise<void> => {
     await Promise.all(procs.map((p) => killProcess(p)));
-    await rm(root, { recursive: true, force: true });
+    await removeTempDir(root);
   };
 
   try {

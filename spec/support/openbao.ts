@@ -2,11 +2,12 @@
 // initialised, sealed and restarted, and small HTTP helpers (mounts, policies, tokens, AppRole).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binaryPath } from './components';
+import { removeTempDir, tempDir } from './temp-dir';
+import { sleep } from './sleep';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -90,8 +91,6 @@ export async function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `address + path` until `accept(status)` or the process exits or the timeout passes. */
 async function waitFor(
@@ -191,7 +190,7 @@ export interface PersistentServer {
  */
 export async function startPersistentServer(opts: { dataDir?: string } = {}): Promise<PersistentServer> {
   const ownsDir = opts.dataDir === undefined;
-  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'esa-bao-')));
+  const dataDir = opts.dataDir ?? (await tempDir('esa-bao-'));
   const [port, clusterPort] = await twoFreePorts();
   const address = `http://127.0.0.1:${port}`;
   const configFile = join(dataDir, 'server.hcl');
@@ -247,7 +246,7 @@ export async function startPersistentServer(opts: { dataDir?: string } = {}): Pr
     },
     async destroy() {
       await stop();
-      if (ownsDir) await rm(dataDir, { recursive: true, force: true });
+      if (ownsDir) await removeTempDir(dataDir);
     },
   };
 

@@ -11,6 +11,7 @@ import { bearerAuth } from '../../lib/tokens/middleware';
 import { TokenStore } from '../../lib/tokens/store';
 import { type Listening, listen } from '../reliability/harness';
 import { recordingLogger } from './helpers';
+import { sleep } from '../support/sleep';
 
 const ADMIN = 'static-admin-credential-for-budgets';
 
@@ -67,7 +68,7 @@ describe('creation budget', () => {
         body: JSON.stringify({ name: `flood-${i}`, scopes: ['read'] }),
       }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: { code: string } } }));
     const flood = Array.from({ length: 100 }, (_, i) => create(i));
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     const use = await fetch(`${url}/api`, { headers: { Authorization: `Bearer ${user.token}` } });
     const results = await Promise.all(flood);
     expect(use.status).toBe(200);

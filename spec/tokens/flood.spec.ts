@@ -9,12 +9,12 @@ import { bearerAuth } from '../../lib/tokens/middleware';
 import { TokenStore } from '../../lib/tokens/store';
 import { type Listening, listen, recordingLogger } from '../reliability/harness';
 import { counting } from './helpers';
+import { sleep } from '../support/sleep';
 
 const FLOOD = 200;
 const LIMIT = 20;
 
 /** Resolves when `ms` have passed. */
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('bearerAuth under a flood of bad tokens', () => {
   let server: Listening;

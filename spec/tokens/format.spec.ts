@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError } from '../../lib';
 import { TokenError } from '../../lib/tokens/errors';
 import { checksum, generateToken, parseToken } from '../../lib/tokens/format';
 

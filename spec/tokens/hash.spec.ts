@@ -1,3 +1,4 @@
+import { sleep } from '../support/sleep';
 import { ConfigError } from '../../lib/errors';
 import { hashToken, sha256Hash, verifyTokenHash } from '../../lib/tokens/hash';
 import { ConcurrencyLimit } from '../../lib/tokens/concurrency-limit';
@@ -40,7 +41,7 @@ describe('credential hashes', () => {
     const task = async () => {
       active++;
       peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       active--;
     };
     await Promise.all(Array.from({ length: 10 }, () => limit.run(task)));

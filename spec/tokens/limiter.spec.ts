@@ -2,10 +2,7 @@
 // router's guard included, counts into it, so spreading forged tokens over routes gains nothing.
 import express from 'express';
 import request from 'supertest';
-import { tokenAdminRouter } from '../../lib/admin/router';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import { bearerAuth } from '../../lib/tokens/middleware';
-import { TokenStore } from '../../lib/tokens/store';
+import { bearerAuth, createMemoryProvider, tokenAdminRouter, TokenStore } from '../../lib';
 import { recordingLogger } from './helpers';
 
 const ADMIN = 'static-admin-credential-for-limiter';

@@ -2,12 +2,8 @@ import express5 from 'express';
 import { MemoryStore } from 'express-rate-limit';
 import express4 from 'express4';
 import request from 'supertest';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import { createVaultProvider } from '../../lib/providers/vault';
+import { bearerAuth, type BearerAuthOptions, createMemoryProvider, createVaultProvider, TokenStore, type TokenStoreOptions } from '../../lib';
 import { generateToken } from '../../lib/tokens/format';
-import { type BearerAuthOptions, bearerAuth } from '../../lib/tokens/middleware';
-import { TokenStore } from '../../lib/tokens/store';
-import type { TokenStoreOptions } from '../../lib/tokens/types';
 import { closedPort, recordingLogger } from './helpers';
 
 const STATIC = 'static-credential-for-middleware';

@@ -1,11 +1,7 @@
 // Invalid options are configuration errors (ConfigError, a SecretsAuthError with code CONFIG_ERROR
 // naming the option), thrown when the store or middleware is built, never a bare RangeError.
-import { ConfigError, SecretsAuthError } from '../../lib/errors';
-import { createMemoryProvider } from '../../lib/providers/memory';
+import { bearerAuth, ConfigError, createMemoryProvider, SecretsAuthError, TokenStore, type TokenStoreOptions } from '../../lib';
 import { hashToken } from '../../lib/tokens/hash';
-import { bearerAuth } from '../../lib/tokens/middleware';
-import { TokenStore } from '../../lib/tokens/store';
-import type { TokenStoreOptions } from '../../lib/tokens/types';
 
 const provider = createMemoryProvider();
 

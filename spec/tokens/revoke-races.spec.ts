@@ -2,18 +2,12 @@
 // came before the revocation and whose write comes after (through `deliver`, which runs in
 // between), and a last_used_at write scheduled before the revocation and run after it. On every
 // provider, KV v1 (no check-and-set) included, the token stays revoked.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
-import { createVaultProvider } from '../../lib/providers/vault';
+import { createFileProvider, createMemoryProvider, createVaultProvider, type SecretProvider, TokenStore } from '../../lib';
 import { TokenError } from '../../lib/tokens/errors';
-import { TokenStore } from '../../lib/tokens/store';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 type Open = () => Promise<{ provider: SecretProvider; close(): Promise<void> }>;
 
@@ -106,9 +100,9 @@ describe('revocation races: memory', () => suite(async () => ({ provider: create
 
 describe('revocation races: file', () =>
   suite(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esa-revoke-races-'));
+    const dir = await tempDir('esa-revoke-races-');
     const provider = createFileProvider({ basePath: dir, fsync: false });
-    return { provider, close: () => provider.close().then(() => rm(dir, { recursive: true, force: true })) };
+    return { provider, close: () => provider.close().then(() => removeTempDir(dir)) };
   }));
 
 describeWith('openbao', 'revocation races: OpenBao', () => {

@@ -1,23 +1,16 @@
 // Static tokens whose credential comes from a secret reference, followed by a real watcher on the
 // file provider: when the secret (or its key) is deleted, the token must stop working, not live on
 // as the watcher's last good value; when the backend is only unreachable, it keeps working.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/watch';
-import { BackendUnavailableError } from '../../lib/errors';
-import { createFileProvider } from '../../lib/providers/file';
-import { createMemoryProvider } from '../../lib/providers/memory';
-import type { SecretProvider } from '../../lib/providers/types';
-import { TokenStore } from '../../lib/tokens/store';
+import { BackendUnavailableError, createFileProvider, createMemoryProvider, type SecretProvider, TokenStore } from '../../lib';
 import type { StaticTokensInput } from '../../lib/tokens/types';
 import { recordingLogger } from './helpers';
+import { removeTempDir, tempDir } from '../support/temp-dir';
+import { sleep } from '../support/sleep';
 
 const CRED = 'ci-credential-from-a-file-0001';
 const NEXT = 'ci-credential-from-a-file-0002';
 const REF = '{{ secret.files.app/ci.token }}';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolves with the watcher's next event of that kind. */
 const next = (watcher: SecretRefWatcher<StaticTokensInput>, event: 'change' | 'error') =>
@@ -38,7 +31,7 @@ describe('static tokens from a watched secret reference', () => {
   let logger: ReturnType<typeof recordingLogger>;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esa-static-watch-'));
+    dir = await tempDir('esa-static-watch-');
     const real = createFileProvider({ basePath: dir, fsync: false });
     down = false;
     // The file provider cannot be made "unreachable"; this wrapper stands in for a backend outage.
@@ -56,7 +49,7 @@ describe('static tokens from a watched secret reference', () => {
   afterEach(async () => {
     await store.close();
     watcher.close();
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   });
 
   test('a deleted secret disables the static token at the next refresh; a new value brings it back', async () => {

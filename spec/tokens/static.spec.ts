@@ -1,8 +1,6 @@
-import { ConfigError } from '../../lib/errors';
+import { ConfigError, createMemoryProvider, TokenStore } from '../../lib';
 import { watchSecretRefs } from '../../lib/config/watch';
-import { createMemoryProvider } from '../../lib/providers/memory';
 import { hashToken, sha256Hash } from '../../lib/tokens/hash';
-import { TokenStore } from '../../lib/tokens/store';
 import type { StaticTokensInput } from '../../lib/tokens/types';
 import { counting, recordingLogger } from './helpers';
 

@@ -1,12 +1,9 @@
 // The TokenStore behaviour every backend must show; run by store.file.spec.ts and store.openbao.spec.ts.
 import express from 'express';
 import request from 'supertest';
-import type { SecretProvider } from '../../lib/providers/types';
+import { bearerAuth, type SecretProvider, TokenStore, type TokenStoreOptions } from '../../lib';
 import { TokenError } from '../../lib/tokens/errors';
 import { parseToken } from '../../lib/tokens/format';
-import { bearerAuth } from '../../lib/tokens/middleware';
-import { TokenStore } from '../../lib/tokens/store';
-import type { TokenStoreOptions } from '../../lib/tokens/types';
 import { secretPart } from './helpers';
 
 /** One backend under test. */

@@ -1,13 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileProvider } from '../../lib/providers/file';
+import { createFileProvider } from '../../lib';
 import { counting, readTree } from './helpers';
 import { tokenStoreSuite } from './store-suite';
+import { removeTempDir, tempDir } from '../support/temp-dir';
 
 describe('TokenStore on the file provider', () => {
   tokenStoreSuite(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esa-tokens-'));
+    const dir = await tempDir('esa-tokens-');
     const provider = counting(createFileProvider({ basePath: dir, fsync: false }));
     return {
       provider,
@@ -19,7 +18,7 @@ describe('TokenStore on the file provider', () => {
       },
       close: async () => {
         await provider.close();
-        await rm(dir, { recursive: true, force: true });
+        await removeTempDir(dir);
       },
     };
   });

@@ -1,4 +1,4 @@
-import { createVaultProvider } from '../../lib/providers/vault';
+import { createVaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { tokenStoreSuite } from './store-suite';

@@ -1,8 +1,7 @@
 // The policy docs/vault.md gives an instance that only verifies tokens (bearerAuth, no admin
 // router): verification and its last_used_at write work with it, on a real OpenBao, and nothing
 // else under the token path is writable.
-import { createVaultProvider } from '../../lib/providers/vault';
-import { TokenStore } from '../../lib/tokens/store';
+import { createVaultProvider, TokenStore } from '../../lib';
 import { describeWith } from '../support/components';
 import { createToken, writePolicy } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';

@@ -1,10 +1,17 @@
-// The compiled library for child processes of the crash and multi-process specs: dist/ when it is
-// newer than every file in lib/, else lib/ transpiled into a scratch folder.
-import { promises as fs, statSync } from 'node:fs';
+// The compiled library for specs that run it outside jest (child processes, the CLI, the packed
+// package): dist/ when it is newer than every file in lib/, else lib/ transpiled into a scratch folder;
+// and the one check that dist/ has been built, for specs that need dist/ itself.
+import { existsSync, promises as fs, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 export const ROOT = resolve(__dirname, '..', '..');
+
+/** Throws, saying how to fix it, unless `npm run build` has written each of `files` (paths inside dist/). */
+export function requireBuiltDist(...files: string[]): void {
+  const missing = files.filter((file) => !existsSync(join(ROOT, 'dist', file)));
+  if (missing.length > 0) throw new Error(`dist/${missing[0]} is missing: run \`npm run build\` (npm test does it before jest)`);
+}
 
 /** Newest modification time (ms) of the files under `dir`. */
 async function newestMtime(dir: string): Promise<number> {
