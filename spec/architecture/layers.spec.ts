@@ -74,10 +74,7 @@ const ALLOWED_LAYER_VIOLATIONS = [
 const MAX_LINES = 320;
 
 /** Files over MAX_LINES today, with their size now as a ceiling (issue 14 splits them). */
-const ALLOWED_LONG_FILES: Record<string, number> = {
-  'session/store.ts': 417,
-  'tokens/store.ts': 443,
-};
+const ALLOWED_LONG_FILES: Record<string, number> = {};
 
 function lineCount(file: string): number {
   const text = readFileSync(join(LIB, file), 'utf8');

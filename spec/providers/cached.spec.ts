@@ -81,7 +81,7 @@ describe('cached(provider)', () => {
 
   test('says whether it has check-and-set as the provider underneath does (unknown stays unknown)', async () => {
     await expect(cached(createMemoryProvider()).supportsCheckAndSet?.()).resolves.toBe(true);
-    expect(cached(counting()).supportsCheckAndSet).toBeUndefined();
+    expect(cached(counting(createMemoryProvider())).supportsCheckAndSet).toBeUndefined();
   });
 
   test('bad options are refused', () => {
