@@ -28,7 +28,7 @@ import { AutoRotator } from '../lib/admin/auto-rotate';
 import { errorHandler } from '../lib/admin/errors';
 import type { TokenAdminBackend } from '../lib/admin/types';
 import { UsageError } from '../lib/cli/usage';
-import { parseDuration } from '../lib/config/duration';
+import { parseDuration } from '../lib/shared/duration';
 import { LockLostError } from '../lib/providers/file-lock';
 
 const UPPER_CODE = /^[A-Z][A-Z0-9_]*$/;

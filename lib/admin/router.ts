@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '../shared/duration';
 import { ConfigError } from '../errors';
 import { parsePath } from '../providers/paths';
 import { bearerAuth } from '../tokens/middleware';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parsePath } from '../providers/paths';
 import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from '../shared/token-limits';
-import { DURATION_HINT, parseDuration } from './duration';
+import { DURATION_HINT, parseDuration } from '../shared/duration';
 import { hasSecretRefs } from './refs';
 
 /**

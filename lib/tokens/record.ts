@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '../shared/duration';
 import { parsePath } from '../providers/paths';
 import { isScope, MAX_CREATED_BY, MAX_TOKEN_DESCRIPTION, MAX_TOKEN_NAME } from '../shared/token-limits';
 import { TokenError } from './errors';

@@ -62,9 +62,6 @@ const FORBIDDEN: Record<string, string[]> = {
  * import goes; never add one.
  */
 const ALLOWED_LAYER_VIOLATIONS = [
-  'admin/router.ts -> config/duration.ts', // parseDuration for durations in router options
-  'admin/validate.ts -> config/duration.ts', // parseDuration for expires_in in request bodies
-  'tokens/record.ts -> config/duration.ts', // parseDuration for token expiry
   'tokens/static.ts -> config/watch.ts', // SecretRefWatcher type for refreshed static tokens
   'tokens/store.ts -> config/watch.ts', // SecretRefWatcher type for refreshed static tokens
   'tokens/types.ts -> config/watch.ts', // SecretRefWatcher type in TokenStoreOptions

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import { parseDuration, parseDurationMs } from '../../lib/config/duration';
+import { parseDuration, parseDurationMs } from '../../lib/shared/duration';
 
 describe('parseDuration', () => {
   it.each([
