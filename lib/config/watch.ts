@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { BackendError, ConfigError, describeError, SecretsAuthError } from '../errors';
 import type { SecretProvider } from '../providers/types';
 import { isPlainObject, type ResolveOptions, resolveSecretRefs } from './refs';
+import type { SecretRefWatcher } from '../shared/watcher';
 import { laterUnref } from '../timers';
 
 /** Structural equality over plain objects, arrays and primitives; anything else by identity. */
@@ -19,20 +20,6 @@ export interface WatchOptions extends ResolveOptions {
   refreshInterval?: number;
   /** Called when a timed refresh fails (the last good value is kept). */
   onError?: (err: Error) => void;
-}
-
-/** A resolved value kept up to date; see `watchSecretRefs`. */
-export interface SecretRefWatcher<T> {
-  /** The latest successfully resolved value. */
-  readonly current: T;
-  on(event: 'change', listener: (next: T, prev: T) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-  off(event: 'change', listener: (next: T, prev: T) => void): this;
-  off(event: 'error', listener: (err: Error) => void): this;
-  /** Re-resolves now; true when the value changed (and 'change' was emitted). Rejects on failure. */
-  refresh(): Promise<boolean>;
-  /** Stops the timer; no events are emitted afterwards. */
-  close(): void;
 }
 
 class Watcher<T> implements SecretRefWatcher<T> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SecretRefWatcher } from '../config/watch';
+import type { SecretRefWatcher } from '../shared/watcher';
 import { BackendUnavailableError, ConfigError, describeError, SecretReferenceError } from '../errors';
 import { isValidSegment } from '../providers/paths';
 import { isSupportedHash } from './hash';

@@ -1,4 +1,4 @@
-import type { SecretRefWatcher } from '../config/watch';
+import type { SecretRefWatcher } from '../shared/watcher';
 import { ConfigError } from '../errors';
 import { parsePath } from '../providers/paths';
 import { isBcryptCost, MAX_BCRYPT_COST, MIN_BCRYPT_COST } from '../shared/token-limits';

@@ -1,4 +1,4 @@
-import type { SecretRefWatcher } from '../config/watch';
+import type { SecretRefWatcher } from '../shared/watcher';
 import type { SecretProvider } from '../providers/types';
 import type { BearerRateLimit, FailureLimiter } from './rate-limit';
 

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these specs are about the ${...} reference syntax
-import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/watch';
+import { type SecretRefWatcher, watchSecretRefs } from '../../lib';
 import { ConfigError, SecretReferenceError } from '../../lib/errors';
 import { createFileProvider } from '../../lib/providers/file';
 import { createMemoryProvider } from '../../lib/providers/memory';

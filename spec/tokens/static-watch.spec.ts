@@ -1,7 +1,7 @@
 // Static tokens whose credential comes from a secret reference, followed by a real watcher on the
 // file provider: when the secret (or its key) is deleted, the token must stop working, not live on
 // as the watcher's last good value; when the backend is only unreachable, it keeps working.
-import { type SecretRefWatcher, watchSecretRefs } from '../../lib/config/watch';
+import { type SecretRefWatcher, watchSecretRefs } from '../../lib';
 import { BackendUnavailableError, createFileProvider, createMemoryProvider, type SecretProvider, TokenStore } from '../../lib';
 import type { StaticTokensInput } from '../../lib/tokens/types';
 import { recordingLogger } from './helpers';
