@@ -2,15 +2,12 @@ import { promises as fs } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
+import { isNonArrayObject } from '../shared/objects';
 import { findSecretRefs } from './refs';
 import { type AuthConfig, AuthConfigSchema, PROVIDER_NAMES } from './schema';
 
 type Dict = Record<string, unknown>;
 type Location = readonly PropertyKey[];
-
-function isDict(value: unknown): value is Dict {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** `a.b[0]["odd key"]`, or "(root)". */
 export function formatConfigPath(path: Location): string {
@@ -63,9 +60,9 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: Location = [
 
 /** The providers whose blocks are present and not `enabled: false`. */
 function enabledProviders(raw: Dict): Set<string> {
-  const secrets = isDict(raw.secrets) ? raw.secrets : {};
-  const providers = isDict(secrets.providers) ? secrets.providers : {};
-  return new Set(Object.keys(providers).filter((name) => isDict(providers[name]) && providers[name].enabled !== false));
+  const secrets = isNonArrayObject(raw.secrets) ? raw.secrets : {};
+  const providers = isNonArrayObject(secrets.providers) ? secrets.providers : {};
+  return new Set(Object.keys(providers).filter((name) => isNonArrayObject(providers[name]) && providers[name].enabled !== false));
 }
 
 function providerProblem(name: string, enabled: Set<string>): string | undefined {
@@ -77,13 +74,13 @@ function providerProblem(name: string, enabled: Set<string>): string | undefined
 }
 
 function dig(raw: unknown, path: readonly string[]): unknown {
-  return path.reduce<unknown>((node, key) => (isDict(node) ? node[key] : undefined), raw);
+  return path.reduce<unknown>((node, key) => (isNonArrayObject(node) ? node[key] : undefined), raw);
 }
 
 /** A storage block whose effective type is "secrets" must name an enabled provider. */
 function storageProblems(raw: Dict, storagePath: readonly string[], enabled: Set<string>): string[] {
   const storage = dig(raw, storagePath);
-  if (!isDict(storage)) return [];
+  if (!isNonArrayObject(storage)) return [];
   const type = storage.type ?? ('secrets' in storage ? 'secrets' : 'memory');
   const name = dig(storage, ['secrets', 'provider']);
   if (type !== 'secrets' || typeof name !== 'string' || name === '') return [];
@@ -108,7 +105,7 @@ function referenceProblems(raw: Dict, enabled: Set<string>): string[] {
 
 /** Rules that span the whole config, checked on the raw input so they report even when other parts are wrong. */
 function crossFieldProblems(raw: unknown): string[] {
-  if (!isDict(raw)) return [];
+  if (!isNonArrayObject(raw)) return [];
   const enabled = enabledProviders(raw);
   const tokenEnabled = dig(raw, ['authentication', 'methods', 'token', 'enabled']) === true;
   return [

@@ -1,5 +1,6 @@
 import { describeError, SecretReferenceError } from '../errors';
 import type { SecretEntry, SecretProvider } from '../providers/types';
+import { isPlainObject } from '../shared/objects';
 
 /**
  * Secret references inside configuration strings.
@@ -96,12 +97,6 @@ function tokenize(text: string): Piece[] {
 /** The references in one string, in order (malformed ones have kind "invalid"). */
 export function parseSecretRefs(text: string): SecretRef[] {
   return tokenize(text).filter((piece): piece is SecretRef => typeof piece !== 'string');
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /** Calls `visit` for every string inside plain objects and arrays, with its location. */

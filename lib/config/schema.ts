@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parsePath } from '../providers/paths';
+import { isNonArrayObject } from '../shared/objects';
 import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from '../shared/token-limits';
 import { DURATION_HINT, parseDuration } from '../shared/duration';
 import { hasSecretRefs } from './refs';
@@ -12,12 +13,8 @@ import { hasSecretRefs } from './refs';
 
 type Dict = Record<string, unknown>;
 
-function isDict(value: unknown): value is Dict {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Runs a refinement even when sibling fields failed, as long as the value is an object. */
-const onObjects = { when: (payload: { value: unknown }) => isDict(payload.value) };
+const onObjects = { when: (payload: { value: unknown }) => isNonArrayObject(payload.value) };
 
 /** A duration ("30s", "5m", "1h30m", "90d" or seconds), parsed to seconds. */
 function duration() {
@@ -58,7 +55,7 @@ function isHttpUrl(value: string): boolean {
 
 /** `enabled` defaults to true when a provider's block is present. */
 function enabledByDefault(value: unknown): unknown {
-  return isDict(value) && !('enabled' in value) ? { ...value, enabled: true } : value;
+  return isNonArrayObject(value) && !('enabled' in value) ? { ...value, enabled: true } : value;
 }
 
 /** Builds a provider schema: all fields checked when enabled; optional (still strict) when not. */
@@ -118,7 +115,7 @@ function checkVaultAuth(value: Dict, ctx: z.RefinementCtx): void {
   if (value.auth_method === 'kubernetes' && value.role === undefined) {
     ctx.addIssue({ code: 'custom', path: ['role'], message: 'required when auth_method is "kubernetes"' });
   }
-  const tls = isDict(value.tls) ? value.tls : {};
+  const tls = isNonArrayObject(value.tls) ? value.tls : {};
   if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['tls'], message: 'cert_file and key_file must be set together' });
   }
@@ -162,7 +159,7 @@ const SessionSecretsSchema = z.strictObject({
 
 /** `type` defaults to "secrets" when a `secrets` block is present, else "memory". */
 function storageTypeByDefault(value: unknown): unknown {
-  return isDict(value) && !('type' in value) ? { ...value, type: 'secrets' in value ? 'secrets' : 'memory' } : value;
+  return isNonArrayObject(value) && !('type' in value) ? { ...value, type: 'secrets' in value ? 'secrets' : 'memory' } : value;
 }
 
 function requireSecretsBlock(value: Dict, ctx: z.RefinementCtx): void {

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { BackendError, ConfigError, describeError, SecretsAuthError } from '../errors';
 import type { SecretProvider } from '../providers/types';
-import { isPlainObject, type ResolveOptions, resolveSecretRefs } from './refs';
+import { type ResolveOptions, resolveSecretRefs } from './refs';
+import { isPlainObject } from '../shared/objects';
 import type { SecretRefWatcher } from '../shared/watcher';
 import { laterUnref } from '../timers';
 

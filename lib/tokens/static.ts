@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isNonArrayObject } from '../shared/objects';
 import type { SecretRefWatcher } from '../shared/watcher';
 import { BackendUnavailableError, ConfigError, describeError, SecretReferenceError } from '../errors';
 import { isValidSegment } from '../providers/paths';
@@ -30,15 +31,11 @@ export interface StaticIndex {
   bcrypt: StaticEntry[];
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function toList(input: StaticTokensInput | null | undefined): [string, Partial<StaticTokenConfig>][] {
   if (input === null || input === undefined) return [];
-  if (Array.isArray(input)) return input.map((t, i) => [`staticTokens[${i}]`, isPlainObject(t) ? t : {}]);
-  if (!isPlainObject(input)) throw new ConfigError('staticTokens must be a list or a map of name -> token');
-  return Object.entries(input).map(([name, t]) => [`staticTokens.${name}`, isPlainObject(t) ? { name, ...t } : { name }]);
+  if (Array.isArray(input)) return input.map((t, i) => [`staticTokens[${i}]`, isNonArrayObject(t) ? t : {}]);
+  if (!isNonArrayObject(input)) throw new ConfigError('staticTokens must be a list or a map of name -> token');
+  return Object.entries(input).map(([name, t]) => [`staticTokens.${name}`, isNonArrayObject(t) ? { name, ...t } : { name }]);
 }
 
 /** A static token's default id: its name with every run of other characters turned into "-" ("CI Pipeline Token" -> "CI-Pipeline-Token"). */
