@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const auth = bearerAuth({ tokens: store, scopes: ['read'], rateLimit: process.env.BENCH_NO_LIMIT ? false : undefined });
   // The verification cache turned off: what every request would cost without it.
   const uncached = async (bcryptCost: number) => {
-    const tokens = new TokenStore({ provider: createMemoryProvider(), bcryptCost, verifyCacheTtl: 0 });
+    const tokens = new TokenStore({ provider: createMemoryProvider(), bcryptCost, verifyCacheTtlMs: 0 });
     const { token } = await tokens.create({ name: `bench-uncached-${bcryptCost}`, scopes: ['read'] });
     return { token, auth: bearerAuth({ tokens, scopes: ['read'], rateLimit: false }) };
   };

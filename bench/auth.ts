@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   console.log('(capacity = no-auth CPU per request / this CPU per request: the req/s ratio a CPU-bound server would see)');
   const fu = await firstUse();
   console.log(`\nfirst use of a stored token (memory provider read + bcrypt cost 10), ${FIRST_USE_TOKENS} tokens one after another:`);
-  console.log(`  ${fu.msPerVerify.toFixed(1)} ms per verify (mean), ${fu.p50.toFixed(1)} ms median; later uses hit the verify cache for verifyCacheTtl (60 s)`);
+  console.log(`  ${fu.msPerVerify.toFixed(1)} ms per verify (mean), ${fu.p50.toFixed(1)} ms median; later uses hit the verify cache for verifyCacheTtlMs (60 s)`);
   console.log(`\nload average (1 min) before/after: ${before.toFixed(2)} / ${loadavg()[0].toFixed(2)} — other load on the machine skews req/s`);
   const warm = rows[3].rps / baseline;
   const warmCpu = baseCpu / rows[3].cpuPerReq;

@@ -69,7 +69,7 @@ interface Subject {
 
 async function prepare(make: ProviderFactory, dir: string): Promise<Subject> {
   const provider = make(dir);
-  const store = new SecretsSessionStore({ provider, cleanupInterval: false });
+  const store = new SecretsSessionStore({ provider, cleanupIntervalMs: false });
   const items: [string, SessionData][] = Array.from({ length: envInt('BENCH_POOL', 256) }, (_, i) => [newSid(), makeSession(i)]);
   for (const [sid, sess] of items) await ops.set(store, sid, sess);
   return { provider, store, items };

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
 
     // A login on KV v2: a new session's set, a token's create (after the one-time start calls).
     const counting = make('strong');
-    const sessions = new SecretsSessionStore({ provider: counting, path: `${prefix}/sessions`, cleanupInterval: false });
+    const sessions = new SecretsSessionStore({ provider: counting, path: `${prefix}/sessions`, cleanupIntervalMs: false });
     const tokens = new TokenStore({ provider: counting, path: `${prefix}/tokens`, bcryptCost: 4 });
     await counting.get(`${prefix}/warm-up`);
     let before = counting.requestCount;

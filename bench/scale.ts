@@ -72,7 +72,7 @@ async function populate(store: SecretsSessionStore, n: number, short: number, de
 
 async function tierRow(backend: 'file' | 'kv2', tier: number, env: BenchEnv, cfg: ScaleConfig, log: (s: string) => void): Promise<ScaleRow> {
   const { provider, drop } = await providerFor(backend, env, tier);
-  const store = new SecretsSessionStore({ provider, cleanupInterval: false, path: 'sessions' });
+  const store = new SecretsSessionStore({ provider, cleanupIntervalMs: false, path: 'sessions' });
   const row: ScaleRow = { backend, label: LABELS[backend], sessions: tier, populateS: 0, populatePerSec: 0 };
   try {
     const short = Math.round(tier * cfg.expiredShare);

@@ -33,6 +33,8 @@ Options:
   --created-by <name>    recorded as created_by (default: $USER)
   -h, --help             this text
 
+Durations (--expires-in, --grace): "30s", "5m", "1h30m", "90d" or a number of seconds.
+
 Exit codes: 0 done, 1 failed (backend unavailable, permission denied, ...), 2 usage or
 configuration error, 3 no such token / read-only config token.`;
 

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { loadConfig, parseConfig } from './config/load';
 import { createProvidersFromConfig } from './config/providers';
 import type { AuthConfig, YamlStaticToken } from './config/schema';
+import { toMs } from './config/to-ms';
 import { watchSecretRefs } from './config/watch';
 import type { SecretRefWatcher } from './shared/watcher';
 import { tokenAdminRouter } from './admin/router';
@@ -100,16 +101,15 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
       prefix: sessionCfg?.prefix,
       ttl: sessionCfg?.ttl,
       touchAfter: sessionCfg?.touch_after,
-      cache: sessionCfg?.cache.enabled ? { ttl: sessionCfg.cache.ttl * 1000, max: sessionCfg.cache.max } : undefined,
-      cleanupInterval: sessionCfg?.cleanup_interval,
+      cache: sessionCfg?.cache.enabled ? { ttlMs: toMs(sessionCfg.cache.ttl), max: sessionCfg.cache.max } : undefined,
+      cleanupIntervalMs: toMs(sessionCfg?.cleanup_interval),
     });
     closers.push(() => sessionStore.close());
 
     const tokenCfg = auth.methods.token;
     const stored = tokenCfg.storage.type === 'secrets' ? tokenCfg.storage.secrets : undefined;
-    const refreshMs = (config.secrets.refresh_interval ?? 0) * 1000;
     const watcher: SecretRefWatcher<StaticTokenConfig[]> = await watchSecretRefs(toStaticTokens(tokenCfg.enabled ? tokenCfg.tokens : []), providers, {
-      refreshInterval: refreshMs,
+      refreshIntervalMs: toMs(config.secrets.refresh_interval ?? 0),
       env: opts.env,
       onError: (err) => (opts.logger ?? console).warn(`express-secrets-auth: static tokens not refreshed: ${describeError(err)}`),
     });
@@ -120,7 +120,7 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
       ttl: stored?.ttl ?? null,
       maxTtl: stored?.max_ttl ?? null,
       bcryptCost: stored?.bcrypt_cost,
-      verifyCacheTtl: stored ? stored.verify_cache_ttl * 1000 : undefined,
+      verifyCacheTtlMs: toMs(stored?.verify_cache_ttl),
       acceptImported: stored?.accept_imported,
       staticTokens: watcher,
       logger: opts.logger,

@@ -111,8 +111,8 @@ describe('one error hierarchy', () => {
     expect(err).toMatchObject({ code: 'CONFIG_ERROR' });
   });
 
-  test('a bad refreshInterval is a ConfigError, code CONFIG_ERROR', async () => {
-    const err = await watchSecretRefs('x', {}, { refreshInterval: -1 }).catch((e: unknown) => e);
+  test('a bad refreshIntervalMs is a ConfigError, code CONFIG_ERROR', async () => {
+    const err = await watchSecretRefs('x', {}, { refreshIntervalMs: -1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SecretsAuthError);
     expect(err).toMatchObject({ code: 'CONFIG_ERROR' });
   });

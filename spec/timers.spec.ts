@@ -15,9 +15,9 @@ describe('long timer delays', () => {
     expect(MAX_TIMER_DELAY_MS).toBe(2_147_483_647);
   });
 
-  test('a 60-day session cleanupInterval does not sweep in a loop', async () => {
+  test('a 60-day session cleanupIntervalMs does not sweep in a loop', async () => {
     const provider = counting(createMemoryProvider());
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 60 * 86_400 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 60 * 86_400_000 });
     await sleep(50);
     await store.close();
     expect(provider.count.list).toBe(0);

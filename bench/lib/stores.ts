@@ -43,7 +43,7 @@ export const STORES: StoreDef[] = [
 export const LAZY_TOUCH_AFTER_S = 60;
 
 /** Cache settings of the cached OpenBao row (the README's example). */
-export const CACHE = { ttl: 5_000, max: 10_000 };
+export const CACHE = { ttlMs: 5_000, max: 10_000 };
 
 export interface BenchStore {
   def: StoreDef;
@@ -71,7 +71,7 @@ function vaultProvider(env: BenchEnv, kv: 1 | 2): SecretProvider {
 function ours(def: StoreDef, provider: SecretProvider, extra: { cache?: typeof CACHE; path?: string; touchAfter?: number } = {}): BenchStore {
   const store = new SecretsSessionStore({
     provider,
-    cleanupInterval: false,
+    cleanupIntervalMs: false,
     path: extra.path ?? 'bench-sessions',
     cache: extra.cache,
     touchAfter: extra.touchAfter,

@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseDuration } from '../shared/duration';
 import { ConfigError } from '../errors';
+import { renamedOption } from '../shared/deprecated-option';
 import { parsePath } from '../providers/paths';
 import { bearerAuth } from '../tokens/middleware';
 import type { TokenVerifier } from '../tokens/types';
@@ -13,6 +14,9 @@ import { DEFAULT_MAX_GRACE } from './validate';
 import { addUiRoutes } from './ui';
 
 export const BODY_LIMIT = '16kb';
+
+/** `autoRotate.interval` (already ms) became `autoRotate.intervalMs`; the old name works for one minor version. */
+const AUTO_ROTATE_INTERVAL_RENAME = { owner: 'tokenAdminRouter autoRotate', oldName: 'interval', newName: 'intervalMs', conversion: 'the same number of milliseconds' };
 
 function durationOption(value: number | string | null | undefined, name: string, fallback: number | null): number | null {
   if (value === undefined) return fallback;
@@ -109,8 +113,9 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
 
   const auto = opts.autoRotate || null;
   if (auto && typeof auto.provider?.put !== 'function') throw new ConfigError('tokenAdminRouter: autoRotate.provider (where new tokens are delivered) is required');
-  if (auto && auto.interval !== undefined && !(Number.isFinite(auto.interval) && auto.interval >= 1000)) {
-    throw new ConfigError('tokenAdminRouter: autoRotate.interval must be at least 1000 ms');
+  const intervalMs = auto ? renamedOption<number>(auto, AUTO_ROTATE_INTERVAL_RENAME) : undefined;
+  if (intervalMs !== undefined && !(Number.isFinite(intervalMs) && intervalMs >= 1000)) {
+    throw new ConfigError('tokenAdminRouter: autoRotate.intervalMs must be at least 1000 ms');
   }
   const target: DeliveryTarget | null = auto ? { provider: auto.provider, prefix: ctx.limits.deliveryPrefix as string } : null;
   if (target) ctx.deliver = (path, token, info) => deliverToken(target, path, token, info);
@@ -119,7 +124,7 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
         tokens: opts.tokens,
         target,
         graceSeconds: durationOption(auto?.grace, 'autoRotate.grace', 3600) as number,
-        intervalMs: auto?.interval ?? 60_000,
+        intervalMs: intervalMs ?? 60_000,
         logger,
         now,
         audit: ctx.audit,

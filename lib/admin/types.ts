@@ -42,11 +42,16 @@ export interface AutoRotateOptions {
   pathPrefix?: string;
   /** How long the replaced secret keeps working, seconds or a duration. Default "1h". */
   grace?: number | string;
-  /** How often (ms) tokens are checked. Default 60000. */
+  /** How often (ms) tokens are checked; at least 1000. Default 60000. */
+  intervalMs?: number;
+  /** @deprecated Milliseconds; use `intervalMs` (same value). Removed in the next minor version. */
   interval?: number;
 }
 
-/** Options for `tokenAdminRouter()`. Lifetimes take seconds or durations like "90d". */
+/**
+ * Options for `tokenAdminRouter()`. Lifetimes and graces are durations: a string like "90d" or a
+ * number of seconds; every other time is milliseconds and its name ends in `Ms`.
+ */
 export interface TokenAdminRouterOptions {
   /** The token store to manage. */
   tokens: TokenAdminBackend & Partial<Pick<TokenStore, 'verify'>>;

@@ -8,6 +8,7 @@ import type { VaultAuth, VaultProviderOptions, VaultTlsOptions } from '../provid
 import { createVaultProvider } from '../providers/vault-lazy';
 import { findSecretRefs, resolveSecretRefs } from './refs';
 import type { FileProviderConfig, ProvidersConfig, VaultProviderConfig } from './schema';
+import { toMs } from './to-ms';
 
 /** Options for `createProvidersFromConfig`. */
 export interface CreateProvidersOptions {
@@ -65,13 +66,13 @@ export async function vaultOptionsFromConfig(config: VaultProviderConfig, opts: 
     address: config.address,
     addresses: config.addresses,
     consistency: config.consistency,
-    failoverBudgetMs: config.failover_budget === undefined ? undefined : Math.round(config.failover_budget * 1000),
+    failoverBudgetMs: toMs(config.failover_budget),
     mount: config.mount,
     kvVersion: config.kv_version,
     namespace: config.namespace,
     auth: vaultAuthFromConfig(config),
     tls: await vaultTlsFromConfig(config.tls, ctx),
-    timeoutMs: config.timeout === undefined ? undefined : Math.round(config.timeout * 1000),
+    timeoutMs: toMs(config.timeout),
     retries: config.retries,
   };
 }
@@ -85,7 +86,7 @@ function createFile(config: FileProviderConfig, ctx: Context): SecretProvider {
   return createFileProvider({
     basePath: nodePath.resolve(ctx.baseDir, config.base_path),
     encryptionKey: config.encryption_key,
-    lockStaleMs: config.lock_stale === undefined ? undefined : Math.round(config.lock_stale * 1000),
+    lockStaleMs: toMs(config.lock_stale),
   });
 }
 

@@ -5,6 +5,10 @@ import { type ResolveOptions, resolveSecretRefs } from './refs';
 import { isPlainObject } from '../shared/objects';
 import type { SecretRefWatcher } from '../shared/watcher';
 import { laterUnref } from '../timers';
+import { renamedOption } from '../shared/deprecated-option';
+
+/** `refreshInterval` (already ms) became `refreshIntervalMs`; the old name works for one minor version. */
+const REFRESH_INTERVAL_RENAME = { owner: 'watchSecretRefs', oldName: 'refreshInterval', newName: 'refreshIntervalMs', conversion: 'the same number of milliseconds' };
 
 /** Structural equality over plain objects, arrays and primitives; anything else by identity. */
 function sameValue(a: unknown, b: unknown): boolean {
@@ -18,6 +22,8 @@ function sameValue(a: unknown, b: unknown): boolean {
 /** Options for `watchSecretRefs`. */
 export interface WatchOptions extends ResolveOptions {
   /** Milliseconds between re-resolutions; 0 or absent means only on `refresh()`. */
+  refreshIntervalMs?: number;
+  /** @deprecated Milliseconds; use `refreshIntervalMs` (same value). Removed in the next minor version. */
   refreshInterval?: number;
   /** Called when a timed refresh fails (the last good value is kept). */
   onError?: (err: Error) => void;
@@ -84,7 +90,7 @@ class Watcher<T> implements SecretRefWatcher<T> {
   }
 
   private schedule(): void {
-    const interval = this.opts.refreshInterval ?? 0;
+    const interval = this.opts.refreshIntervalMs ?? 0;
     if (this.closed || interval <= 0) return;
     this.timer = laterUnref(() => void this.tick(), interval);
   }
@@ -108,15 +114,15 @@ class Watcher<T> implements SecretRefWatcher<T> {
 
 /**
  * Resolves `value` (see `resolveSecretRefs`) and keeps re-resolving it every
- * `refreshInterval` ms on an unref'd timer, emitting `'change'` with `(next, prev)` only when
+ * `refreshIntervalMs` on an unref'd timer, emitting `'change'` with `(next, prev)` only when
  * the resolved value differs. A failed timed refresh keeps the last good value and is reported
  * to `onError` and to `'error'` listeners (never thrown). Call `close()` to stop.
  *
  * @throws SecretReferenceError when the first resolution fails.
  */
 export async function watchSecretRefs<T>(value: T, providers: Record<string, SecretProvider>, opts: WatchOptions = {}): Promise<SecretRefWatcher<T>> {
-  const interval = opts.refreshInterval ?? 0;
-  if (!Number.isFinite(interval) || interval < 0) throw new ConfigError('refreshInterval must be a non-negative number of milliseconds');
+  const interval = renamedOption<number>(opts, REFRESH_INTERVAL_RENAME) ?? 0;
+  if (!Number.isFinite(interval) || interval < 0) throw new ConfigError('refreshIntervalMs must be a non-negative number of milliseconds');
   const initial = await resolveSecretRefs(value, providers, opts);
-  return new Watcher(value, initial, providers, opts);
+  return new Watcher(value, initial, providers, { ...opts, refreshInterval: undefined, refreshIntervalMs: interval });
 }

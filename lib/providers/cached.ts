@@ -1,32 +1,38 @@
 import { LRUCache } from 'lru-cache';
 import { ConfigError } from '../errors';
+import { renamedOption } from '../shared/deprecated-option';
 import { parsePath } from './paths';
 import type { SecretEntry, SecretProvider } from './types';
 
 export interface CacheOptions {
   /** How long a read may be served from memory, in ms. Default 5000. Bounds staleness across instances. */
+  ttlMs?: number;
+  /** @deprecated Milliseconds; use `ttlMs` (same value). Removed in the next minor version. */
   ttl?: number;
   /** Most entries kept. Default 10000. */
   max?: number;
 }
 
 export interface CachedProvider extends SecretProvider {
-  /** Drops one path from this process's cache (other processes keep theirs until `ttl`). */
+  /** Drops one path from this process's cache (other processes keep theirs until `ttlMs`). */
   invalidate(path: string): void;
   /** Drops every cached entry. */
   clear(): void;
 }
 
+/** `ttl` (already ms) became `ttlMs`; the old name works for one minor version. */
+const TTL_RENAME = { owner: 'cache', oldName: 'ttl', newName: 'ttlMs', conversion: 'the same number of milliseconds' };
+
 /**
  * Read-through, write-through cache for any provider. Writes and deletes made through this
  * wrapper are seen at once in this process; changes made elsewhere (another instance, the Vault
- * CLI) are seen after at most `ttl` ms. Absent secrets are not cached, so a secret created
+ * CLI) are seen after at most `ttlMs`. Absent secrets are not cached, so a secret created
  * elsewhere is seen on the next read. Concurrent reads of one path share one backend call.
  */
 export function cached(provider: SecretProvider, options: CacheOptions = {}): CachedProvider {
-  const ttl = options.ttl ?? 5_000;
+  const ttl = renamedOption<number>(options, TTL_RENAME) ?? 5_000;
   const max = options.max ?? 10_000;
-  if (!(Number.isFinite(ttl) && ttl > 0)) throw new ConfigError('cache: ttl must be a positive number of milliseconds');
+  if (!(Number.isFinite(ttl) && ttl > 0)) throw new ConfigError('cache: ttlMs must be a positive number of milliseconds');
   if (!(Number.isInteger(max) && max > 0)) throw new ConfigError('cache: max must be a positive integer');
 
   const cache = new LRUCache<string, SecretEntry>({ max, ttl });

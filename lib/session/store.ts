@@ -10,7 +10,8 @@ import { isValidSessionId, SID_DIGEST_LENGTH, sessionIdProblem, sidDigest } from
 import { forEachBounded } from '../shared/bounded';
 import { isLive } from './record';
 import { deleteExpired, listSessionKeys, liveSessionRecords, SCAN_CONCURRENCY } from './scan';
-import { DEFAULT_CLEANUP_INTERVAL_SECONDS, Sweeper } from './sweeper';
+import { DEFAULT_CLEANUP_INTERVAL_MS, Sweeper } from './sweeper';
+import { renamedOption } from '../shared/deprecated-option';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
 import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './types';
 import { RecentSessions } from './recent';
@@ -31,6 +32,15 @@ type StoreEvent = 'create' | 'update' | 'set' | 'touch' | 'destroy';
  * names, defaults and semantics. Every method takes an optional callback (called exactly once) and
  * returns a promise.
  */
+/** `cleanupInterval` (seconds) became `cleanupIntervalMs`; the old name works for one minor version. */
+const CLEANUP_INTERVAL_RENAME = {
+  owner: 'session store',
+  oldName: 'cleanupInterval',
+  newName: 'cleanupIntervalMs',
+  conversion: 'seconds × 1000',
+  convert: (seconds: number) => seconds * 1000,
+};
+
 export class SecretsSessionStore extends Store {
   readonly prefix: string;
   readonly scanCount: number;
@@ -86,12 +96,12 @@ export class SecretsSessionStore extends Store {
     this.ended = new EndedMarks(provider, this.path, typeof this.ttl === 'number' ? this.ttl : undefined);
     this.records = new SessionRecords({ provider: this.provider, source: provider, keys: this, recent: this.recent, ended: this.ended });
 
-    const interval = options.cleanupInterval ?? DEFAULT_CLEANUP_INTERVAL_SECONDS;
+    const interval = renamedOption<number | false>(options, CLEANUP_INTERVAL_RENAME) ?? DEFAULT_CLEANUP_INTERVAL_MS;
     if (interval !== false && !(typeof interval === 'number' && interval >= 0)) {
-      throw new ConfigError('session store: cleanupInterval must be a number of seconds >= 0, or false');
+      throw new ConfigError('session store: cleanupIntervalMs must be a number of milliseconds >= 0, or false');
     }
     if (interval) {
-      this.sweeper = new Sweeper(() => this.sweep(), interval * 1000, (err) => this.emit('sweepError', err));
+      this.sweeper = new Sweeper(() => this.sweep(), interval, (err) => this.emit('sweepError', err));
       this.sweeper.start();
     }
   }

@@ -1,8 +1,8 @@
 import type { SweepResult } from './types';
 import { laterUnref } from '../timers';
 
-/** Default seconds between sweeps (connect-pg-simple prunes every 15 minutes too). */
-export const DEFAULT_CLEANUP_INTERVAL_SECONDS = 900;
+/** Default ms between sweeps (connect-pg-simple prunes every 15 minutes too). */
+export const DEFAULT_CLEANUP_INTERVAL_MS = 900_000;
 
 /** A delay randomised between 50% and 150% of `ms`, so many instances do not sweep in step. */
 export function jittered(ms: number, random: () => number = Math.random): number {

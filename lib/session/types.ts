@@ -45,14 +45,16 @@ export interface SecretsSessionStoreOptions {
    */
   touchAfter?: number;
   /**
-   * Wrap the provider in the read-through cache (`cached()`), e.g. `{ ttl: 2000, max: 10000 }`.
-   * Another instance's logout is then seen here after at most `ttl` ms. Default: no cache.
+   * Wrap the provider in the read-through cache (`cached()`), e.g. `{ ttlMs: 2000, max: 10000 }`.
+   * Another instance's logout is then seen here after at most `ttlMs`. Default: no cache.
    */
   cache?: CacheOptions | boolean;
   /**
-   * Seconds between background sweeps deleting expired sessions; each delay is randomised between
-   * 50% and 150% of it. `0` or `false` disables the sweeper. Default 900 (15 minutes).
+   * Milliseconds between background sweeps deleting expired sessions; each delay is randomised
+   * between 50% and 150% of it. `0` or `false` disables the sweeper. Default 900000 (15 minutes).
    */
+  cleanupIntervalMs?: number | false;
+  /** @deprecated Seconds; use `cleanupIntervalMs` (seconds × 1000). Removed in the next minor version. */
   cleanupInterval?: number | false;
 }
 

@@ -9,6 +9,7 @@ import { LastUsedWriter } from './last-used';
 import { type RotateOptions, TokenManager } from './manage';
 import { FailureLimiter } from './rate-limit';
 import { type CreateTokenInput, durationMs } from './record';
+import { renamedOption } from '../shared/deprecated-option';
 import { followStaticTokens } from './static';
 import { StoredTokens } from './stored';
 import type { AuthInfo, IssuedToken, StaticTokensInput, TokenInfo, TokenStoreOptions, TokenVerifier } from './types';
@@ -28,6 +29,10 @@ function isWatcher(value: unknown): value is SecretRefWatcher<StaticTokensInput>
  * TokenManager (records: create, import, list, get, rotate, revoke) and a TokenChecker (verify,
  * the verify cache, static tokens, last uses).
  */
+/** Old names of in-process times (already ms) that gained the `Ms` suffix; kept for one minor version. */
+const VERIFY_CACHE_TTL_RENAME = { owner: 'TokenStore', oldName: 'verifyCacheTtl', newName: 'verifyCacheTtlMs', conversion: 'the same number of milliseconds' };
+const LAST_USED_INTERVAL_RENAME = { owner: 'TokenStore', oldName: 'lastUsedInterval', newName: 'lastUsedIntervalMs', conversion: 'the same number of milliseconds' };
+
 export class TokenStore implements TokenVerifier {
   readonly prefix: string;
   /** The failed-attempt limiter every `bearerAuth()` on this store shares; null when `rateLimit: false`. */
@@ -47,7 +52,7 @@ export class TokenStore implements TokenVerifier {
     const ttlMs = durationMs(opts.ttl, 'ttl') ?? null;
     const maxTtlMs = durationMs(opts.maxTtl, 'maxTtl') ?? null;
     const now = opts.now ?? Date.now;
-    const cache = new VerifyCache({ ttlMs: opts.verifyCacheTtl ?? 60_000, max: opts.verifyCacheMax ?? 10_000 });
+    const cache = new VerifyCache({ ttlMs: renamedOption<number>(opts, VERIFY_CACHE_TTL_RENAME) ?? 60_000, max: opts.verifyCacheMax ?? 10_000 });
     const limit = new ConcurrencyLimit(opts.bcryptConcurrency ?? 2, opts.bcryptMaxQueue ?? 64);
     const createLimit = new ConcurrencyLimit(opts.createConcurrency ?? 1, opts.createMaxQueue ?? 16, {
       concurrency: 'createConcurrency',
@@ -56,8 +61,8 @@ export class TokenStore implements TokenVerifier {
     });
     this.failureLimiter = opts.rateLimit === false ? null : new FailureLimiter(opts.rateLimit ?? {}, 'TokenStore');
     const logger = opts.logger ?? console;
-    const intervalMs = opts.lastUsedInterval ?? 300_000;
-    if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new ConfigError('TokenStore: lastUsedInterval must be a non-negative number of ms');
+    const intervalMs = renamedOption<number>(opts, LAST_USED_INTERVAL_RENAME) ?? 300_000;
+    if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new ConfigError('TokenStore: lastUsedIntervalMs must be a non-negative number of ms');
     this.lastUsed = new LastUsedWriter({
       provider: stored.provider,
       recordPath: (id) => stored.recordPath(id),
@@ -105,7 +110,7 @@ export class TokenStore implements TokenVerifier {
 
   /**
    * Deletes a stored token (and its last-use record); it stops working in this process at once
-   * and in others within `verifyCacheTtl`. Resolves false when there was no such token. On a
+   * and in others within `verifyCacheTtlMs`. Resolves false when there was no such token. On a
    * backend without versions (KV v1) a tombstone `<path>/revoked/<id>` is written first, which
    * verification and rotation check, so a rotation racing this revocation cannot revive it.
    * @throws TokenError TOKEN_READ_ONLY for a static token.

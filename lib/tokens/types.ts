@@ -111,7 +111,10 @@ export interface TokenVerifier {
   readonly failureLimiter?: FailureLimiter | null;
 }
 
-/** Options for `new TokenStore()`. Lifetimes take seconds or durations ("90d"); cache times are ms. */
+/**
+ * Options for `new TokenStore()`. Lifetimes (`ttl`, `maxTtl`) are durations: a string like "90d"
+ * or a number of seconds; every other time is milliseconds and its name ends in `Ms`.
+ */
 export interface TokenStoreOptions {
   provider: SecretProvider;
   /** Folder holding one record per token. Default "tokens". */
@@ -127,6 +130,8 @@ export interface TokenStoreOptions {
   /** Static tokens from config, or a `watchSecretRefs` watcher of them (replaced on change). */
   staticTokens?: StaticTokensInput | SecretRefWatcher<StaticTokensInput>;
   /** How long (ms) a verified token is remembered in this process; 0 disables. Default 60000. */
+  verifyCacheTtlMs?: number;
+  /** @deprecated Milliseconds; use `verifyCacheTtlMs` (same value). Removed in the next minor version. */
   verifyCacheTtl?: number;
   /** Most verified tokens remembered. Default 10000. */
   verifyCacheMax?: number;
@@ -160,6 +165,8 @@ export interface TokenStoreOptions {
    */
   rateLimit?: false | BearerRateLimit;
   /** Minimum ms between `last_used_at` writes per token per process. Default 300000 (5 min). */
+  lastUsedIntervalMs?: number;
+  /** @deprecated Milliseconds; use `lastUsedIntervalMs` (same value). Removed in the next minor version. */
   lastUsedInterval?: number;
   /** Where background failures are reported. Default `console`. */
   logger?: TokenLogger;

@@ -28,7 +28,7 @@ export class VerifyCache {
   private readonly lru: LRUCache<string, CachedVerification> | null;
 
   constructor(private readonly opts: VerifyCacheOptions) {
-    if (!Number.isFinite(opts.ttlMs) || opts.ttlMs < 0) throw new ConfigError('TokenStore: verifyCacheTtl must be a non-negative number of ms');
+    if (!Number.isFinite(opts.ttlMs) || opts.ttlMs < 0) throw new ConfigError('TokenStore: verifyCacheTtlMs must be a non-negative number of ms');
     if (!Number.isInteger(opts.max) || opts.max < 1) throw new ConfigError('TokenStore: verifyCacheMax must be a positive integer');
     this.lru = opts.ttlMs > 0 ? new LRUCache({ max: opts.max, ttl: opts.ttlMs, ttlAutopurge: false }) : null;
   }

@@ -146,7 +146,7 @@ describe('tokenAdminRouter autoRotate', () => {
 
   test('options are checked', () => {
     expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: undefined as unknown as SecretProvider } })).toThrow(/autoRotate.provider/);
-    expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: t.provider, interval: 5 } })).toThrow(/at least 1000 ms/);
+    expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: t.provider, intervalMs: 5 } })).toThrow(/at least 1000 ms/);
     for (const pathPrefix of ['', '../x', '/abs', 'a//b', 5 as unknown as string]) {
       expect(() => tokenAdminRouter({ tokens: t.store, autoRotate: { provider: t.provider, pathPrefix } })).toThrow(ConfigError);
     }

@@ -56,8 +56,8 @@ describe('watchSecretRefs', () => {
     await expect(watchSecretRefs('{{ secret.file.absent/x.value }}', { file })).rejects.toThrow(SecretReferenceError);
   });
 
-  it('rejects a negative refreshInterval', async () => {
-    await expect(watchSecretRefs('x', {}, { refreshInterval: -1 })).rejects.toThrow(ConfigError);
+  it('rejects a negative refreshIntervalMs', async () => {
+    await expect(watchSecretRefs('x', {}, { refreshIntervalMs: -1 })).rejects.toThrow(ConfigError);
   });
 
   it('emits nothing when refresh finds the same values', async () => {
@@ -81,8 +81,8 @@ describe('watchSecretRefs', () => {
     expect(await watcher.refresh()).toBe(false);
   });
 
-  it('re-resolves on its own every refreshInterval', async () => {
-    const watcher = await watch({ refreshInterval: 20 });
+  it('re-resolves on its own every refreshIntervalMs', async () => {
+    const watcher = await watch({ refreshIntervalMs: 20 });
     const changes = jest.fn();
     watcher.on('change', changes);
     await sleep(70);
@@ -96,7 +96,7 @@ describe('watchSecretRefs', () => {
 
   it('keeps the last good value and reports a failed timed refresh', async () => {
     const onError = jest.fn();
-    const watcher = await watch({ refreshInterval: 20, onError });
+    const watcher = await watch({ refreshIntervalMs: 20, onError });
     const errors = new Promise<Error>((resolve) => watcher.on('error', resolve));
     await file.delete('ci/token');
     const err = await errors;
@@ -111,14 +111,14 @@ describe('watchSecretRefs', () => {
   });
 
   it('does not throw from the timer when nobody listens for errors', async () => {
-    const watcher = await watch({ refreshInterval: 10 });
+    const watcher = await watch({ refreshIntervalMs: 10 });
     await file.delete('ci/token');
     await sleep(50);
     expect(watcher.current.ci).toBe('first');
   });
 
   it('stops on close', async () => {
-    const watcher = await watch({ refreshInterval: 10 });
+    const watcher = await watch({ refreshIntervalMs: 10 });
     const changes = jest.fn();
     watcher.on('change', changes);
     watcher.close();

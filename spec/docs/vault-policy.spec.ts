@@ -55,7 +55,7 @@ async function limitedProvider(policies: string[], opts: { mount: string; kvVers
 
 /** Every SecretsSessionStore operation the doc's policy must allow. */
 async function exerciseSessions(provider: VaultProvider, path: string): Promise<void> {
-  const store = new SecretsSessionStore({ provider, path, cleanupInterval: 0 });
+  const store = new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 });
   await store.set('alice', sess(60_000, { user: 'alice' }));
   await store.set('bob', sess(60_000, { user: 'bob' }));
   await store.set('bob', sess(60_000, { user: 'bob', n: 2 })); // update
@@ -99,7 +99,7 @@ async function expectDenied(provider: VaultProvider, prefix: string): Promise<vo
   await expect(provider.get(`${prefix}/other/x`)).rejects.toBeInstanceOf(PermissionDeniedError);
   await expect(provider.put(`${prefix}-other/sessions/x`, { a: 1 })).rejects.toBeInstanceOf(PermissionDeniedError);
   await expect(provider.list(`${prefix}`)).rejects.toBeInstanceOf(PermissionDeniedError);
-  const elsewhere = new SecretsSessionStore({ provider, path: `${prefix}/elsewhere`, cleanupInterval: 0 });
+  const elsewhere = new SecretsSessionStore({ provider, path: `${prefix}/elsewhere`, cleanupIntervalMs: 0 });
   await expect(elsewhere.set('sid', sess(60_000))).rejects.toBeInstanceOf(PermissionDeniedError);
   const otherTokens = new TokenStore({ provider, path: `${prefix}/other-tokens`, bcryptCost: 4 });
   await expect(otherTokens.create({ name: 'x' })).rejects.toBeInstanceOf(PermissionDeniedError);

@@ -20,10 +20,10 @@ export interface HaInstance {
   close(): Promise<void>;
 }
 
-export async function startInstance(provider: SecretProvider, opts: { prefix: string; verifyCacheTtl: number }): Promise<HaInstance> {
+export async function startInstance(provider: SecretProvider, opts: { prefix: string; verifyCacheTtlMs: number }): Promise<HaInstance> {
   const logger = recordingLogger();
-  const store = new SecretsSessionStore({ provider, path: `${opts.prefix}/sessions`, cleanupInterval: false });
-  const tokens = new TokenStore({ provider, path: `${opts.prefix}/tokens`, bcryptCost: 4, verifyCacheTtl: opts.verifyCacheTtl, logger });
+  const store = new SecretsSessionStore({ provider, path: `${opts.prefix}/sessions`, cleanupIntervalMs: false });
+  const tokens = new TokenStore({ provider, path: `${opts.prefix}/tokens`, bcryptCost: 4, verifyCacheTtlMs: opts.verifyCacheTtlMs, logger });
   const app = express();
   app.use(session({ store, secret: 'ha-spec-session-secret', resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
   const auth = bearerAuth({ tokens, rateLimit: false, logger });

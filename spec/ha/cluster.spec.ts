@@ -6,7 +6,7 @@
 //   - kill -9 of the active node: nothing acknowledged is lost, no unhandled rejection, every
 //     request succeeds or fails with a 503 within the bound, successes resume after the election;
 //   - the active node SIGSTOPped for 3 s: no client waits longer than the documented bound;
-//   - a token revoked on A is refused by B within verifyCacheTtl, never later.
+//   - a token revoked on A is refused by B within verifyCacheTtlMs, never later.
 // Figures are printed as `RELIABILITY ha-...` lines (docs/reliability.md); timings are not asserted
 // beyond the documented bounds.
 import { createVaultProvider, SecretsSessionStore, TokenStore, type VaultProvider } from '../../lib';
@@ -77,8 +77,8 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
     await writePolicy(active, cluster.rootToken, 'esa-app', docPolicyKv2(prefix));
     token = await createToken(active, cluster.rootToken, ['esa-app', 'default']);
     faults = watchProcessFaults();
-    a = await startInstance(provider(), { prefix, verifyCacheTtl: VERIFY_CACHE_TTL_MS });
-    b = await startInstance(provider(), { prefix, verifyCacheTtl: VERIFY_CACHE_TTL_MS });
+    a = await startInstance(provider(), { prefix, verifyCacheTtlMs: VERIFY_CACHE_TTL_MS });
+    b = await startInstance(provider(), { prefix, verifyCacheTtlMs: VERIFY_CACHE_TTL_MS });
     for (let i = 0; i < WORKERS; i++) tokens.push((await a.tokens.create({ name: `client-${i}` })).token);
   }, 90_000);
 
@@ -173,7 +173,7 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
 
   /** Every session a client holds is stored with at least its last acknowledged count (seen from a fresh instance). */
   async function lostSessions(): Promise<number> {
-    const fresh = new SecretsSessionStore({ provider: provider(), path: `${prefix}/sessions`, cleanupInterval: false });
+    const fresh = new SecretsSessionStore({ provider: provider(), path: `${prefix}/sessions`, cleanupIntervalMs: false });
     let lost = 0;
     for (const c of clients) {
       if (!c.sid || !c.cookie) continue;
@@ -204,10 +204,10 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
     // and read at once through another node.
     for (const node of cluster.nodes) {
       const single = provider({ addresses: undefined, address: node.address, failoverBudgetMs: 0 });
-      const store = new SecretsSessionStore({ provider: single, path: `${prefix}/sessions`, cleanupInterval: false });
+      const store = new SecretsSessionStore({ provider: single, path: `${prefix}/sessions`, cleanupIntervalMs: false });
       const sid = `via-${node.id}`;
       await store.set(sid, { cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) }, user: node.id } as never);
-      const other = new TokenStore({ provider: single, path: `${prefix}/tokens`, bcryptCost: 4, verifyCacheTtl: 0 });
+      const other = new TokenStore({ provider: single, path: `${prefix}/tokens`, bcryptCost: 4, verifyCacheTtlMs: 0 });
       const issued = await other.create({ name: `via-${node.id}` });
       expect(await b.store.get(sid)).toMatchObject({ user: node.id });
       expect(await b.tokens.verify(issued.token)).toMatchObject({ name: `via-${node.id}` });
@@ -293,7 +293,7 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
     // A 401 is expected only from B's /state right after a logout; anywhere else it is a lost session or a refused token.
     const failures = during.filter((s) => s.status !== 200 && !(s.status === 401 && s.route === 'state'));
     const firstSuccess = Math.min(...load.samples.filter((s) => s.status === 200 && s.end > leader.at).map((s) => s.end));
-    const verifier = new TokenStore({ provider: provider(), path: `${prefix}/tokens`, bcryptCost: 4, verifyCacheTtl: 0 });
+    const verifier = new TokenStore({ provider: provider(), path: `${prefix}/tokens`, bcryptCost: 4, verifyCacheTtlMs: 0 });
     let tokensLost = 0;
     for (const t of created) if (!(await verifier.verify(t))) tokensLost++;
     await verifier.close();
@@ -365,7 +365,7 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
     expect(faults.unhandledRejections).toEqual([]);
   }, 60_000);
 
-  test('a token revoked on A is refused by B within verifyCacheTtl, never later', async () => {
+  test('a token revoked on A is refused by B within verifyCacheTtlMs, never later', async () => {
     const issued = await a.tokens.create({ name: 'to-revoke' });
     const bearer = { authorization: `Bearer ${issued.token}` };
     const samples: Sample[] = [];
@@ -389,7 +389,7 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
     });
     expect(firstRefusal).toBeDefined();
     // The verification cached on B at `verifiedAt` is the only thing that may still accept it:
-    // no request started after verifiedAt + verifyCacheTtl was accepted, and none after a refusal.
+    // no request started after verifiedAt + verifyCacheTtlMs was accepted, and none after a refusal.
     expect(acceptedLate).toEqual([]);
     expect(polls.filter((p) => p.status === 200 && p.start > (firstRefusal?.start ?? Number.POSITIVE_INFINITY))).toEqual([]);
     expect(polls.filter((p) => p.status !== 200 && p.status !== 401)).toEqual([]);

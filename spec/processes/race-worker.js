@@ -37,10 +37,10 @@ const ops = {
       : lib.createVaultProvider({ address: backend.address, auth: { method: 'token', token: backend.token }, mount: backend.mount, kvVersion: backend.kvVersion });
     // Every verification reads the backend (no verify cache) and every use makes a last_used_at write due.
     tokens = new lib.TokenStore({
-      provider, path: backend.tokensPath, bcryptCost: 4, verifyCacheTtl: 0, lastUsedInterval: 0,
+      provider, path: backend.tokensPath, bcryptCost: 4, verifyCacheTtlMs: 0, lastUsedIntervalMs: 0,
       rateLimit: false, createConcurrency: 2, createMaxQueue: 10_000, logger: { warn() {}, error() {} },
     });
-    sessions = new lib.SecretsSessionStore({ provider, path: backend.sessionsPath, cleanupInterval: 0 });
+    sessions = new lib.SecretsSessionStore({ provider, path: backend.sessionsPath, cleanupIntervalMs: 0 });
     return { pid: process.pid };
   },
   async createTokens(n, label) {

@@ -105,7 +105,7 @@ async function race(procs: Proc[], backend: Backend, raw: SecretProvider): Promi
   const [p0, p1, p2] = procs;
   const started = Date.now();
   let operations = 0;
-  const keys = new SecretsSessionStore({ provider: raw, path: backend.sessionsPath, cleanupInterval: 0 });
+  const keys = new SecretsSessionStore({ provider: raw, path: backend.sessionsPath, cleanupIntervalMs: 0 });
 
   // revoke vs use (plus tokens nobody revokes, used alongside)
   const doomed = await p0.call<{ id: string; token: string }[]>('createTokens', SIZES.revoke, 'doomed');

@@ -6,7 +6,7 @@ describe('cached(provider)', () => {
   test('reads through once, then serves from memory', async () => {
     const backend = counting(createMemoryProvider());
     await backend.put('a', { v: 1 });
-    const cache = cached(backend, { ttl: 10_000 });
+    const cache = cached(backend, { ttlMs: 10_000 });
     expect((await cache.get('a'))?.data).toEqual({ v: 1 });
     expect((await cache.get('a'))?.data).toEqual({ v: 1 });
     expect(backend.count.get).toBe(1);
@@ -34,7 +34,7 @@ describe('cached(provider)', () => {
   test('a change made elsewhere is seen after at most ttl', async () => {
     const backend = counting(createMemoryProvider());
     await backend.put('a', { v: 'old' });
-    const cache = cached(backend, { ttl: 150 });
+    const cache = cached(backend, { ttlMs: 150 });
     expect((await cache.get('a'))?.data).toEqual({ v: 'old' });
     await backend.put('a', { v: 'new' });
     expect((await cache.get('a'))?.data).toEqual({ v: 'old' });
@@ -54,7 +54,7 @@ describe('cached(provider)', () => {
   test('a read racing a write never leaves the old value cached', async () => {
     const backend = counting(createMemoryProvider());
     await backend.put('a', { v: 'old' });
-    const cache = cached(backend, { ttl: 60_000 });
+    const cache = cached(backend, { ttlMs: 60_000 });
     const read = cache.get('a');
     await cache.put('a', { v: 'new' });
     await read;
@@ -85,7 +85,7 @@ describe('cached(provider)', () => {
   });
 
   test('bad options are refused', () => {
-    expect(() => cached(createMemoryProvider(), { ttl: 0 })).toThrow(/ttl/);
+    expect(() => cached(createMemoryProvider(), { ttlMs: 0 })).toThrow(/ttlMs/);
     expect(() => cached(createMemoryProvider(), { max: 1.5 })).toThrow(/max/);
   });
 
@@ -106,7 +106,7 @@ describe('cached(provider)', () => {
         return result;
       },
     };
-    const cache = cached(slow, { ttl: 60_000 });
+    const cache = cached(slow, { ttlMs: 60_000 });
     const first = cache.put('a', { n: 1 });
     await new Promise((r) => setImmediate(r));
     const second = cache.put('a', { n: 2 }); // applied last: the backend holds n=2

@@ -12,7 +12,7 @@ const { SecretsSessionStore } = require(`${libDir}/session/store`);
 const { TokenStore } = require(`${libDir}/tokens/store`);
 
 const provider = createFileProvider({ basePath, lockStaleMs: Number(lockStaleMs) });
-const store = new SecretsSessionStore({ provider, cleanupInterval: false });
+const store = new SecretsSessionStore({ provider, cleanupIntervalMs: false });
 const tokens = new TokenStore({ provider, bcryptCost: 4, logger: { warn() {} } });
 const out = (line) => process.stdout.write(`${line}\n`);
 const session = (n, client) => ({ cookie: { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000) }, n, client });

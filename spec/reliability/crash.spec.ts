@@ -146,7 +146,7 @@ describe('file provider: writer killed with SIGKILL at random points, 20 times',
     }
 
     const provider = createFileProvider({ basePath: base });
-    const store = new SecretsSessionStore({ provider, cleanupInterval: false });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: false });
     const tokens = new TokenStore({ provider, bcryptCost: 4, logger: { warn: () => {} } });
     // Every listed key reads and parses; list() shows exactly the committed files.
     for (const folder of ['sessions', 'tokens']) {

@@ -3,8 +3,8 @@
 // tokens. An Express app (express-session + SecretsSessionStore + bearerAuth) takes a bounded,
 // steady load the whole time.
 //
-// TokenStore runs with verifyCacheTtl: 0 here so that every request reaches the backend: with the
-// cache on (default 60 s), a token verified in the last verifyCacheTtl keeps being served from
+// TokenStore runs with verifyCacheTtlMs: 0 here so that every request reaches the backend: with the
+// cache on (default 60 s), a token verified in the last verifyCacheTtlMs keeps being served from
 // memory during an outage — the same bound that applies to revocation across processes.
 import { createVaultProvider, TokenStore, type VaultProvider } from '../../lib';
 import { generateToken } from '../../lib/tokens/format';
@@ -56,7 +56,7 @@ interface Rig {
 /** An app on `provider` with a valid, a revoked and a never-issued token, and `sessionCount` logged-in sessions. */
 async function rig(provider: VaultProvider, folder: string, sessionCount: number): Promise<Rig> {
   const logger = recordingLogger();
-  const tokens = new TokenStore({ provider, path: `${folder}/tokens`, bcryptCost: 4, verifyCacheTtl: 0, logger });
+  const tokens = new TokenStore({ provider, path: `${folder}/tokens`, bcryptCost: 4, verifyCacheTtlMs: 0, logger });
   const { app, store } = reliabilityApp({ provider, tokens, logger, sessionPath: `${folder}/sessions` });
   const server = await listen(app);
   const good = (await tokens.create({ name: 'good' })).token;

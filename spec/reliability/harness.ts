@@ -102,7 +102,7 @@ export interface ReliabilityAppOptions {
   logger: RecordingLogger;
   /** Folder of the session records. */
   sessionPath: string;
-  sessionCache?: { ttl: number; max: number };
+  sessionCache?: { ttlMs: number; max: number };
 }
 
 /**
@@ -117,7 +117,7 @@ export interface ReliabilityAppOptions {
  */
 export function reliabilityApp(opts: ReliabilityAppOptions): { app: Express; store: SecretsSessionStore } {
   const { logger } = opts;
-  const store = new SecretsSessionStore({ provider: opts.provider, path: opts.sessionPath, cleanupInterval: false, cache: opts.sessionCache });
+  const store = new SecretsSessionStore({ provider: opts.provider, path: opts.sessionPath, cleanupIntervalMs: false, cache: opts.sessionCache });
   const app = express();
   app.use(session({ store, secret: SESSION_SECRET, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
   const auth = bearerAuth({ tokens: opts.tokens, rateLimit: false, logger });

@@ -10,7 +10,7 @@ import { cookieOf, listen, quantile, recordingLogger, reliabilityApp, report, ro
 
 const CLIENTS = 200;
 const REQUESTS = 50;
-const CACHE = { ttl: 5_000, max: 100 };
+const CACHE = { ttlMs: 5_000, max: 100 };
 
 describeWith('openbao', 'load: 200 clients x 50 requests, sessions + bearer tokens on OpenBao', () => {
   test('zero errors, zero lost or crossed sessions, bounded memory', async () => {

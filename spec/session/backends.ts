@@ -99,7 +99,7 @@ export function providerBackend<P extends SecretProvider>(
     provider,
     expiryGranularityMs: 1,
     namespace: () => `${uniquePrefix('sessions')}/s`,
-    create: (ns, opts = {}) => track(new SecretsSessionStore({ cleanupInterval: 0, ...extra, ...opts, provider, path: ns })),
+    create: (ns, opts = {}) => track(new SecretsSessionStore({ cleanupIntervalMs: 0, ...extra, ...opts, provider, path: ns })),
     bare: (opts) => track(new SecretsSessionStore({ ...opts, provider })),
     async remainingMs(store, sid) {
       const s = store as unknown as SecretsSessionStore;

@@ -36,7 +36,7 @@ function suite(backend: () => Backend): void {
   let close: () => Promise<void>;
   let path: string;
   /** Two instances (as in two processes) on one backend. */
-  const pair = () => [0, 1].map(() => new SecretsSessionStore({ provider, path, cleanupInterval: 0 })) as [SecretsSessionStore, SecretsSessionStore];
+  const pair = () => [0, 1].map(() => new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 })) as [SecretsSessionStore, SecretsSessionStore];
 
   beforeEach(async () => {
     ({ provider, close } = await backend().open());
@@ -138,7 +138,7 @@ describeWith('openbao', 'ended sessions stay ended: OpenBao KV v2 and KV v1', ()
       const { address, token } = sharedVault();
       const provider = createVaultProvider({ address, auth: { method: 'token', token }, mount: v1Mount, kvVersion: 1 });
       const path = uniquePrefix('ended-raw');
-      const store = new SecretsSessionStore({ provider, path, cleanupInterval: 0 });
+      const store = new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 });
       await store.set('sid', sess(60_000, { user: 'ann' }));
       const key = store.keyOf('sid');
       const record = await provider.get(key);
@@ -146,7 +146,7 @@ describeWith('openbao', 'ended sessions stay ended: OpenBao KV v2 and KV v1', ()
       // What a save racing the logout leaves for one round trip: the record is back, the mark is there.
       await provider.put(key, record?.data ?? {});
       expect(await store.get('sid')).toBeNull();
-      expect(await new SecretsSessionStore({ provider, path, cleanupInterval: 0 }).get('sid')).toBeNull();
+      expect(await new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 }).get('sid')).toBeNull();
       // a writer that saw the session before the logout: its write is taken back at once
       await store.set('sid', sess(60_000, { user: 'ann' }));
       expect(await provider.get(key)).toBeNull();

@@ -44,7 +44,7 @@ function eventSuite(make: () => Backend | Promise<Backend>): void {
 
   test('no event for a failed set, a touch that writes nothing (touchAfter or an unknown session)', async () => {
     const store = backend.create(backend.namespace(), {}) as unknown as SecretsSessionStore;
-    const lazy = new SecretsSessionStore({ provider: store.provider, path: store.path, touchAfter: 3600, cleanupInterval: 0 });
+    const lazy = new SecretsSessionStore({ provider: store.provider, path: store.path, touchAfter: 3600, cleanupIntervalMs: 0 });
     try {
       const seen = record(lazy);
       await lazy.set('sid-2', sess(60_000));
@@ -96,7 +96,7 @@ describeWith('openbao', 'store events on OpenBao KV v1 (no versions)', () => {
     const mount = uniquePrefix('kv1-events');
     await enableKvV1(address, token, mount);
     const provider = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion: 1 });
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
     try {
       const seen = record(store);
       await store.set('sid-1', sess(60_000));

@@ -75,7 +75,7 @@ describe('session ids never appear in storage keys: file provider', () => {
     const dir = await tempDir('esa-sid-exposure-');
     try {
       const provider = createFileProvider({ basePath: dir, fsync: false });
-      const store = new SecretsSessionStore({ provider, path: 'app/sessions', cleanupInterval: 0 });
+      const store = new SecretsSessionStore({ provider, path: 'app/sessions', cleanupIntervalMs: 0 });
       const names = async () => (await readdir(join(dir, 'app', 'sessions')).catch(() => [] as string[])).map((f) => f.replace(/\.json$/, ''));
       const sids = await lifeCycle(store, names);
       const everything = await readdir(dir, { recursive: true });
@@ -92,7 +92,7 @@ describeWith('openbao', 'session ids never appear in storage keys or HTTP paths:
     const { address, token } = sharedVault();
     const path = uniquePrefix('sid-exposure');
     const provider = openbaoProvider();
-    const store = new SecretsSessionStore({ provider, path, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 });
     const list = async () => {
       const res = await baoRequest<{ data: { keys: string[] } }>(address, token, 'LIST', `secret/metadata/${path}/`);
       return res.status === 404 ? [] : (res.body?.data.keys ?? []);
@@ -120,7 +120,7 @@ describeWith('openbao', 'session ids never appear in storage keys or HTTP paths:
       expect(mounts.body?.data['spec/']?.type).toBe('file');
       const provider: SecretProvider = createVaultProvider({ address, auth: { method: 'token', token }, mount: 'secret', kvVersion: 2 });
       const path = 'app/sessions';
-      const store = new SecretsSessionStore({ provider, path, cleanupInterval: 0 });
+      const store = new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 });
       const list = async () => {
         const res = await baoRequest<{ data: { keys: string[] } }>(address, token, 'LIST', `secret/metadata/${path}/`);
         return res.status === 404 ? [] : (res.body?.data.keys ?? []);

@@ -27,7 +27,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
   test('HTTP calls: set = 1 write (also when the key is created: no metadata write), uncached get = 1 read, touch = 1 write after a get (2 cold), destroy = 1', async () => {
     const provider = openbaoProvider();
     const path = uniquePrefix('calls');
-    const store = new SecretsSessionStore({ provider, path, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 });
     await provider.get(`${path}/warm-up`); // the token's one-time lookup-self and the mount's config check happen here
     const count = async (fn: () => Promise<unknown>) => {
       const before = provider.requestCount;
@@ -41,13 +41,13 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
       getMissing: await count(() => store.get('missing')),
       touch: await count(() => store.touch('sid', sess(120_000, { v: 2 }))),
       // another instance, which has not read the session: it must read before its check-and-set
-      coldTouch: await count(() => new SecretsSessionStore({ provider, path, cleanupInterval: 0 }).touch('sid', sess(180_000, { v: 2 }))),
+      coldTouch: await count(() => new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 }).touch('sid', sess(180_000, { v: 2 }))),
       destroy: await count(() => store.destroy('sid')),
     };
     console.log(`OpenBao KV v2 HTTP calls per operation: ${JSON.stringify(figures)}`);
     expect(figures).toEqual({ firstSet: 1, secondSet: 1, get: 1, getMissing: 1, touch: 1, coldTouch: 2, destroy: 1 });
 
-    const cachedStore = new SecretsSessionStore({ provider, path, cleanupInterval: 0, cache: { ttl: 5_000, max: 100 } });
+    const cachedStore = new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0, cache: { ttlMs: 5_000, max: 100 } });
     await cachedStore.set('sid2', sess(60_000));
     expect(await count(() => cachedStore.get('sid2'))).toBe(0);
     await cachedStore.destroy('sid2');
@@ -57,7 +57,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
   test('a session keeps one version only (the mount\'s max_versions 1, no per-key metadata); destroy leaves no metadata behind (raw GET metadata -> 404)', async () => {
     const provider = openbaoProvider();
     const path = uniquePrefix('versions');
-    const store = new SecretsSessionStore({ provider, path, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 });
     for (let v = 1; v <= 3; v++) await store.set('sid', sess(60_000, { v }));
     await store.touch('sid', sess(120_000, { v: 3 }));
     const meta = await metadata(store.keyOf('sid'));
@@ -78,7 +78,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
     await enableKvV1(address, token, mount);
     const v1 = new SecretsSessionStore({
       provider: createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion: 1 }),
-      cleanupInterval: 0,
+      cleanupIntervalMs: 0,
     });
     await v1.set('sid', sess(60_000, { v: 1 }));
     await v1.touch('sid', sess(600_000, { v: 1 }));
@@ -90,9 +90,9 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
   });
 
   describe.each(expressVersions)('two app instances on one OpenBao (%s)', (_label, express) => {
-    const pair = (cache?: { ttl: number; max: number }) => {
+    const pair = (cache?: { ttlMs: number; max: number }) => {
       const path = uniquePrefix('shared');
-      const stores = [0, 1].map(() => new SecretsSessionStore({ provider: openbaoProvider(), path, cleanupInterval: 0, cache }));
+      const stores = [0, 1].map(() => new SecretsSessionStore({ provider: openbaoProvider(), path, cleanupIntervalMs: 0, cache }));
       return { path, stores, a: sessionApp(express, stores[0] as unknown as Store), b: sessionApp(express, stores[1] as unknown as Store) };
     };
     const me = async (app: Parameters<typeof request>[0], cookie: string) =>
@@ -108,9 +108,9 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
       await Promise.all(stores.map((s) => s.provider.close()));
     });
 
-    test('with cache: a logout on B is seen on A within cache.ttl, and A\'s touch never resurrects it', async () => {
+    test('with cache: a logout on B is seen on A within cache.ttlMs, and A\'s touch never resurrects it', async () => {
       const ttl = 1_000;
-      const { stores, a, b } = pair({ ttl, max: 1000 });
+      const { stores, a, b } = pair({ ttlMs: ttl, max: 1000 });
       const login = await request(a).post('/login?user=carol').expect(200);
       const cookie = sessionCookie(login) as string;
       expect(await me(b, cookie)).toBe('carol');
@@ -120,7 +120,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
       expect((await metadata(stores[0].keyOf(login.body.sid))).status).toBe(404);
       await sleep(Math.max(0, loggedOutAt + ttl + 50 - Date.now()));
       expect(await me(a, cookie)).toBeNull();
-      console.log(`with cache.ttl ${ttl} ms, A right after B's logout saw: ${JSON.stringify(stale)}; after ttl: null`);
+      console.log(`with cache.ttlMs ${ttl}, A right after B's logout saw: ${JSON.stringify(stale)}; after ttl: null`);
       await Promise.all(stores.map((s) => s.provider.close()));
     });
   });
@@ -147,12 +147,12 @@ describe.each(expressVersions)('backend errors reach express-session as 500 (%s)
   const brokenStore = async (kind: 'refused' | 'hung') => {
     const port = kind === 'refused' ? await freePort() : hungPort;
     const provider = createVaultProvider({ address: `http://127.0.0.1:${port}`, auth: { method: 'token', token: 'x' }, timeoutMs: 300, retries: 0 });
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
     stores.push(store);
     return store;
   };
   const validCookie = async () => {
-    const ok = sessionApp(express, new SecretsSessionStore({ provider: createMemoryProvider(), cleanupInterval: 0 }) as unknown as Store);
+    const ok = sessionApp(express, new SecretsSessionStore({ provider: createMemoryProvider(), cleanupIntervalMs: 0 }) as unknown as Store);
     return sessionCookie(await request(ok).post('/login').expect(200)) as string;
   };
 
@@ -166,7 +166,7 @@ describe.each(expressVersions)('backend errors reach express-session as 500 (%s)
 
   test('a record the serializer cannot parse is a 500, not a fresh session', async () => {
     const provider = createMemoryProvider();
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
     const app = sessionApp(express, store as unknown as Store);
     const login = await request(app).post('/login').expect(200);
     await provider.put(store.keyOf(login.body.sid), { session: '{not json', expires_at: Date.now() + 60_000, sid: login.body.sid });

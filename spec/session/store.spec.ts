@@ -17,17 +17,17 @@ function spied(inner: SecretProvider) {
 }
 
 const make = (provider: SecretProvider, opts: Partial<ConstructorParameters<typeof SecretsSessionStore>[0]> = {}) =>
-  new SecretsSessionStore({ cleanupInterval: 0, ...opts, provider });
+  new SecretsSessionStore({ cleanupIntervalMs: 0, ...opts, provider });
 
 describe('SecretsSessionStore: options', () => {
-  test('rejects a missing provider, a prefix with "/", a bad path, bad touchAfter/cleanupInterval', () => {
+  test('rejects a missing provider, a prefix with "/", a bad path, bad touchAfter/cleanupIntervalMs', () => {
     const provider = createMemoryProvider();
     expect(() => new SecretsSessionStore({} as never)).toThrow(ConfigError);
     expect(() => make(provider, { prefix: 'app/sess:' })).toThrow(/prefix/);
     expect(() => make(provider, { path: '../up' })).toThrow(ConfigError);
     expect(() => make(provider, { path: '' })).toThrow(ConfigError);
     expect(() => make(provider, { touchAfter: -1 })).toThrow(/touchAfter/);
-    expect(() => make(provider, { cleanupInterval: -5 })).toThrow(/cleanupInterval/);
+    expect(() => make(provider, { cleanupIntervalMs: -5 })).toThrow(/cleanupIntervalMs/);
   });
 
   test('defaults for the extra options: path "sessions", touchAfter 0, records at <path>/<prefix><base64url(sha256(sid))>', async () => {
@@ -298,9 +298,9 @@ describe('SecretsSessionStore: all, cache, close', () => {
     expect((await store.all()).map((s) => s.id)).toEqual(['live']);
   });
 
-  test('cache: { ttl, max } serves repeated gets from memory; set and destroy go through at once', async () => {
+  test('cache: { ttlMs, max } serves repeated gets from memory; set and destroy go through at once', async () => {
     const { provider, calls } = spied(createMemoryProvider());
-    const store = make(provider, { cache: { ttl: 60_000, max: 100 } });
+    const store = make(provider, { cache: { ttlMs: 60_000, max: 100 } });
     await store.set('sid', sess(60_000, { v: 1 }));
     const before = calls.get;
     for (let i = 0; i < 5; i++) expect(await store.get('sid')).toMatchObject({ v: 1 });
@@ -311,7 +311,7 @@ describe('SecretsSessionStore: all, cache, close', () => {
 
   test('close() stops the store but never closes the provider (it is yours)', async () => {
     const { provider, calls } = spied(createMemoryProvider());
-    const store = make(provider, { cleanupInterval: 60 });
+    const store = make(provider, { cleanupIntervalMs: 60_000 });
     await expect(store.close()).resolves.toBeNull();
     expect(calls.close).toBe(0);
   });

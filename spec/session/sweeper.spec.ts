@@ -18,7 +18,7 @@ const put = (provider: SecretProvider, sid: string, expiresAt: number | null) =>
 describe('sweep()', () => {
   test('deletes expired sessions only: live ones, other prefixes and no-expiry (disableTTL) ones stay', async () => {
     const provider = createMemoryProvider();
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
     const past = Date.now() - 1;
     await put(provider, 'old1', past);
     await put(provider, 'old2', past - 10_000);
@@ -46,7 +46,7 @@ describe('sweep()', () => {
       },
     };
     for (let i = 0; i < 100; i++) await put(inner, `s${i}`, Date.now() - 1);
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
     expect(await store.sweep()).toEqual({ scanned: 100, deleted: 100 });
     expect(peak).toBe(8);
   });
@@ -55,7 +55,7 @@ describe('sweep()', () => {
 describe('background sweeper', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  test('jitter: each delay is between 50% and 150% of cleanupInterval', () => {
+  test('jitter: each delay is between 50% and 150% of cleanupIntervalMs', () => {
     expect(jittered(1000, () => 0)).toBe(500);
     expect(jittered(1000, () => 0.5)).toBe(1000);
     expect(jittered(1000, () => 0.999999)).toBe(1500);
@@ -71,14 +71,14 @@ describe('background sweeper', () => {
     expect((spy.mock.results[0].value as NodeJS.Timeout).hasRef()).toBe(false);
     await store.close();
     spy.mockClear();
-    new SecretsSessionStore({ provider: createMemoryProvider(), cleanupInterval: 0 });
-    new SecretsSessionStore({ provider: createMemoryProvider(), cleanupInterval: false });
+    new SecretsSessionStore({ provider: createMemoryProvider(), cleanupIntervalMs: 0 });
+    new SecretsSessionStore({ provider: createMemoryProvider(), cleanupIntervalMs: false });
     expect(spy).not.toHaveBeenCalled();
   });
 
   test('sweeps in the background, and close() stops it', async () => {
     const provider = createMemoryProvider();
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 0.02 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0.02 });
     await store.set('short', sess(10));
     await store.set('long', sess(60_000));
     await sleep(200);
@@ -100,7 +100,7 @@ describe('background sweeper', () => {
         return inner.list(prefix);
       },
     };
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 0.02 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0.02 });
     const errors: unknown[] = [];
     store.on('sweepError', (err) => errors.push(err));
     await store.set('short', sess(5));
@@ -150,7 +150,7 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
   test('memory provider', async () => {
     const provider = createMemoryProvider();
     await fill(provider);
-    const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
     let result = { scanned: 0, deleted: 0 };
     const { maxMs, wallMs, tookMs } = await maxBlockMs(async () => {
       result = await store.sweep();
@@ -165,7 +165,7 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
     try {
       const provider = createFileProvider({ basePath: dir, fsync: false });
       await fill(provider);
-      const store = new SecretsSessionStore({ provider, cleanupInterval: 0 });
+      const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
       let result = { scanned: 0, deleted: 0 };
       const { maxMs, wallMs, tookMs } = await maxBlockMs(async () => {
         result = await store.sweep();

@@ -16,13 +16,13 @@ function thrown(fn: () => unknown): unknown {
 
 describe('option validation', () => {
   test.each<[string, Partial<TokenStoreOptions>, RegExp]>([
-    ['verifyCacheTtl: -1', { verifyCacheTtl: -1 }, /verifyCacheTtl/],
-    ['verifyCacheTtl: NaN', { verifyCacheTtl: Number.NaN }, /verifyCacheTtl/],
+    ['verifyCacheTtlMs: -1', { verifyCacheTtlMs: -1 }, /verifyCacheTtlMs/],
+    ['verifyCacheTtlMs: NaN', { verifyCacheTtlMs: Number.NaN }, /verifyCacheTtlMs/],
     ['verifyCacheMax: 0', { verifyCacheMax: 0 }, /verifyCacheMax/],
     ['bcryptConcurrency: 0', { bcryptConcurrency: 0 }, /bcryptConcurrency/],
     ['bcryptConcurrency: 1.5', { bcryptConcurrency: 1.5 }, /bcryptConcurrency/],
     ['bcryptMaxQueue: -1', { bcryptMaxQueue: -1 }, /bcryptMaxQueue/],
-    ['lastUsedInterval: -5', { lastUsedInterval: -5 }, /lastUsedInterval/],
+    ['lastUsedIntervalMs: -5', { lastUsedIntervalMs: -5 }, /lastUsedIntervalMs/],
   ])('TokenStore %s is a ConfigError naming the option', (_what, opts, name) => {
     const err = thrown(() => new TokenStore({ provider, ...opts }));
     expect(err).toBeInstanceOf(ConfigError);

@@ -18,7 +18,7 @@ function suite(open: Open, kv1 = false): void {
   const stores: TokenStore[] = [];
   /** An instance (as in one process) on the shared backend. */
   const instance = () => {
-    const s = new TokenStore({ provider, path, bcryptCost: 4, verifyCacheTtl: 0, lastUsedInterval: 0, rateLimit: false });
+    const s = new TokenStore({ provider, path, bcryptCost: 4, verifyCacheTtlMs: 0, lastUsedIntervalMs: 0, rateLimit: false });
     stores.push(s);
     return s;
   };

@@ -41,7 +41,7 @@ describe('static tokens from a watched secret reference', () => {
       get: (p) => (down ? Promise.reject(new BackendUnavailableError('backend down (test)')) : real.get(p)),
     };
     await files.put('app/ci', { token: CRED });
-    watcher = await watchSecretRefs<StaticTokensInput>([{ name: 'ci', credential: REF, scopes: ['deploy'] }], { files }, { refreshInterval: 20 });
+    watcher = await watchSecretRefs<StaticTokensInput>([{ name: 'ci', credential: REF, scopes: ['deploy'] }], { files }, { refreshIntervalMs: 20 });
     logger = recordingLogger();
     store = new TokenStore({ provider: createMemoryProvider(), staticTokens: watcher, logger });
   });

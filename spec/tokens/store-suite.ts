@@ -178,8 +178,8 @@ export function tokenStoreSuite(makeBackend: () => Promise<Backend>): void {
     expect(dump.text.match(/bcrypt:\$2b\$/g)?.length).toBe(21); // 20 + the grace hash of the rotated one
   });
 
-  test('bcrypt is paid once per token per verifyCacheTtl: warm verifies make no backend call', async () => {
-    const store = open({ verifyCacheTtl: 60_000, lastUsedInterval: DAY });
+  test('bcrypt is paid once per token per verifyCacheTtlMs: warm verifies make no backend call', async () => {
+    const store = open({ verifyCacheTtlMs: 60_000, lastUsedIntervalMs: DAY });
     const { token } = await store.create({ name: 'hot' });
     expect(await store.verify(token)).not.toBeNull();
     await store.flush();
@@ -201,10 +201,10 @@ export function tokenStoreSuite(makeBackend: () => Promise<Backend>): void {
     expect(store.verifySync(token)).toMatchObject({ name: 'sync', source: 'store' });
   });
 
-  test('revocation reaches another instance within verifyCacheTtl; at once with the cache off', async () => {
+  test('revocation reaches another instance within verifyCacheTtlMs; at once with the cache off', async () => {
     const a = open();
-    const cachedB = open({ verifyCacheTtl: 60_000 });
-    const uncachedB = open({ verifyCacheTtl: 0 });
+    const cachedB = open({ verifyCacheTtlMs: 60_000 });
+    const uncachedB = open({ verifyCacheTtlMs: 0 });
     const { token, record } = await a.create({ name: 'shared' });
     expect(await cachedB.verify(token)).not.toBeNull();
     expect(await uncachedB.verify(token)).not.toBeNull();
@@ -214,7 +214,7 @@ export function tokenStoreSuite(makeBackend: () => Promise<Backend>): void {
   });
 
   test('last_used_at is written off the request path, at most once per interval per token', async () => {
-    const store = open({ lastUsedInterval: 300_000 });
+    const store = open({ lastUsedIntervalMs: 300_000 });
     const { token, record } = await store.create({ name: 'used' });
     await store.verify(token);
     await store.flush();

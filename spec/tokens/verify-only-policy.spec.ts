@@ -22,7 +22,7 @@ describeWith('openbao', 'verify-only instance policy (docs/vault.md)', () => {
     const rootProvider = createVaultProvider({ address, mount: 'secret', auth: { method: 'token', token: root } });
     const admin = new TokenStore({ provider: rootProvider, path: `${app}/tokens`, bcryptCost: 4 });
     const logger = recordingLogger();
-    const verifier = new TokenStore({ provider: limited, path: `${app}/tokens`, bcryptCost: 4, verifyCacheTtl: 0, lastUsedInterval: 0, logger });
+    const verifier = new TokenStore({ provider: limited, path: `${app}/tokens`, bcryptCost: 4, verifyCacheTtlMs: 0, lastUsedIntervalMs: 0, logger });
     try {
       const { token, record } = await admin.create({ name: 'ci' });
       expect(await verifier.verify(token)).toMatchObject({ tokenId: record.id });
