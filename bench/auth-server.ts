@@ -40,10 +40,14 @@ async function main(): Promise<void> {
   app.get('/none', ok);
   // Reference floor for any auth middleware: one extra layer that only sets req.auth.
   const fixed = Object.freeze({ tokenId: 'x', name: 'x', scopes: ['read'], source: 'store' as const });
-  app.get('/floor', (req, _res, next) => {
-    req.auth = fixed;
-    next();
-  }, ok);
+  app.get(
+    '/floor',
+    (req, _res, next) => {
+      req.auth = fixed;
+      next();
+    },
+    ok,
+  );
   app.get('/static', auth, ok);
   app.get('/stored', auth, ok);
   app.get('/uncached10', u10.auth, ok);

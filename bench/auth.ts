@@ -102,8 +102,10 @@ async function firstUse(): Promise<{ msPerVerify: number; p50: number }> {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:auth — Node ${process.version}, ${cpus().length} CPUs, autocannon ${CONNECTIONS} connections, ` +
-    `${DURATION_S} s x ${ROUNDS} interleaved rounds (median), server in its own process, Express 5\n`);
+  console.log(
+    `bench:auth — Node ${process.version}, ${cpus().length} CPUs, autocannon ${CONNECTIONS} connections, ` +
+      `${DURATION_S} s x ${ROUNDS} interleaved rounds (median), server in its own process, Express 5\n`,
+  );
   const before = loadavg()[0];
   const rows = await httpRows();
   const baseline = rows[0].rps;
@@ -119,7 +121,9 @@ async function main(): Promise<void> {
   console.log('(capacity = no-auth CPU per request / this CPU per request: the req/s ratio a CPU-bound server would see)');
   const fu = await firstUse();
   console.log(`\nfirst use of a stored token (memory provider read + bcrypt cost 10), ${FIRST_USE_TOKENS} tokens one after another:`);
-  console.log(`  ${fu.msPerVerify.toFixed(1)} ms per verify (mean), ${fu.p50.toFixed(1)} ms median; later uses hit the verify cache for verifyCacheTtlMs (60 s)`);
+  console.log(
+    `  ${fu.msPerVerify.toFixed(1)} ms per verify (mean), ${fu.p50.toFixed(1)} ms median; later uses hit the verify cache for verifyCacheTtlMs (60 s)`,
+  );
   console.log(`\nload average (1 min) before/after: ${before.toFixed(2)} / ${loadavg()[0].toFixed(2)} — other load on the machine skews req/s`);
   const warm = rows[3].rps / baseline;
   const warmCpu = baseCpu / rows[3].cpuPerReq;

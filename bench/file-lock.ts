@@ -138,7 +138,9 @@ async function main(): Promise<void> {
     }
     const earlier = earlierFigures();
     console.log('# file provider: cost of the cross-process check-and-set\n');
-    console.log(`node ${process.version}, ${envInt('BENCH_RUNS', 3)} runs of up to ${envInt('BENCH_OPS_MS', 300)} ms each, variants in alternation; fsync on; median of runs\n`);
+    console.log(
+      `node ${process.version}, ${envInt('BENCH_RUNS', 3)} runs of up to ${envInt('BENCH_OPS_MS', 300)} ms each, variants in alternation; fsync on; median of runs\n`,
+    );
     console.log('| op | callers | variant | p50 µs | p99 µs | ops/s | p50 now / before | last full bench (esa-file) p50 µs, ops/s |');
     console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |');
     for (const op of OPS) {
@@ -149,7 +151,9 @@ async function main(): Promise<void> {
           const vs = base && r !== base ? ratio(r.summary.p50Us, base.summary.p50Us) : '';
           const old = op === 'put' ? undefined : earlier.get(`${op} ${concurrency}`);
           const oldText = old ? `${fmt(old.p50Us)}, ${fmt(old.opsPerSec)}` : '';
-          console.log(`| ${op} | ${concurrency} | ${r.variant} | ${fmt(r.summary.p50Us)} | ${fmt(r.summary.p99Us)} | ${fmt(r.summary.opsPerSec)} | ${vs} | ${r === base ? oldText : ''} |`);
+          console.log(
+            `| ${op} | ${concurrency} | ${r.variant} | ${fmt(r.summary.p50Us)} | ${fmt(r.summary.p99Us)} | ${fmt(r.summary.opsPerSec)} | ${vs} | ${r === base ? oldText : ''} |`,
+          );
         }
       }
     }

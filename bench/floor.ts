@@ -73,7 +73,11 @@ export async function benchFloor(env: BenchEnv, cfg: OpsConfig, log: (s: string)
         await baoPut(address, token, `${kv2Mount}/data/floor/${sid}`, { data });
       }
       floors.push({ id: 'floor-kv1', label: 'OpenBao KV v1 GET (node:http)', read: (sid) => rawGet(agent, `${address}/v1/${kv1Mount}/floor/${sid}`, token) });
-      floors.push({ id: 'floor-kv2', label: 'OpenBao KV v2 GET (node:http)', read: (sid) => rawGet(agent, `${address}/v1/${kv2Mount}/data/floor/${sid}`, token) });
+      floors.push({
+        id: 'floor-kv2',
+        label: 'OpenBao KV v2 GET (node:http)',
+        read: (sid) => rawGet(agent, `${address}/v1/${kv2Mount}/data/floor/${sid}`, token),
+      });
     }
 
     const samples = new Map<string, Sample[]>();

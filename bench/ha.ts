@@ -90,7 +90,12 @@ async function main(): Promise<void> {
 
     const row = (mode: 'strong' | 'eventual') => {
       const rs = rounds[mode];
-      return { perSecond: median(rs.map((x) => x.perSecond)), p50Us: median(rs.map((x) => x.p50Us)), p99Us: median(rs.map((x) => x.p99Us)), all: rs.map((x) => Math.round(x.perSecond)) };
+      return {
+        perSecond: median(rs.map((x) => x.perSecond)),
+        p50Us: median(rs.map((x) => x.p50Us)),
+        p99Us: median(rs.map((x) => x.p99Us)),
+        all: rs.map((x) => Math.round(x.perSecond)),
+      };
     };
     const s = row('strong');
     const e = row('eventual');
@@ -101,7 +106,9 @@ async function main(): Promise<void> {
     console.log('| consistency | where reads go | gets/s | p50 µs | p99 µs | rounds (gets/s) | vs strong |');
     console.log('| --- | --- | ---: | ---: | ---: | --- | ---: |');
     console.log(`| strong | active node | ${fmt(s.perSecond)} | ${fmt(s.p50Us)} | ${fmt(s.p99Us)} | ${s.all.join(', ')} | 1.00× |`);
-    console.log(`| eventual | round robin over 3 nodes | ${fmt(e.perSecond)} | ${fmt(e.p50Us)} | ${fmt(e.p99Us)} | ${e.all.join(', ')} | ${(e.perSecond / s.perSecond).toFixed(2)}× |`);
+    console.log(
+      `| eventual | round robin over 3 nodes | ${fmt(e.perSecond)} | ${fmt(e.p50Us)} | ${fmt(e.p99Us)} | ${e.all.join(', ')} | ${(e.perSecond / s.perSecond).toFixed(2)}× |`,
+    );
     console.log('\n| login on KV v2 | Vault requests |');
     console.log('| --- | ---: |');
     console.log(`| new session (\`set\`) | ${fmt(perSessionSet, 2)} |`);

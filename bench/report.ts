@@ -176,7 +176,7 @@ export function renderMarkdown(res: Results): string {
     out.push(
       '### Backend floor: one raw read, no store code',
       '',
-      'The least a get on each backend can cost from Node on this machine; a store\'s get minus its floor is the store\'s own work.',
+      "The least a get on each backend can cost from Node on this machine; a store's get minus its floor is the store's own work.",
       '',
       floorTable(res.floor, res.ops, c.concurrencies),
       '',

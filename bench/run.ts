@@ -39,7 +39,10 @@ async function main(): Promise<Results> {
     pool: envInt('BENCH_POOL', 256),
   };
   const scaleCfg: ScaleConfig = {
-    tiers: (process.env.BENCH_SCALE_TIERS ?? '1000,10000').split(',').map(Number).filter((n) => n > 0),
+    tiers: (process.env.BENCH_SCALE_TIERS ?? '1000,10000')
+      .split(',')
+      .map(Number)
+      .filter((n) => n > 0),
     backends: withOpenBao ? ['file', 'kv2'] : ['file'],
     gets: envInt('BENCH_SCALE_GETS', 1000),
     expiredShare: 0.1,

@@ -78,7 +78,10 @@ function errorPages() {
     const status = given >= 400 && given < 600 ? given : 500;
     if (status >= 500) console.error(`demo: ${req.method} ${req.path} failed: ${err?.code ?? err?.name ?? 'error'}`);
     if (res.headersSent) return res.end();
-    res.status(status).type('text').send(MESSAGES[status] ?? (status >= 500 ? 'Something went wrong on the server.' : 'Request refused.'));
+    res
+      .status(status)
+      .type('text')
+      .send(MESSAGES[status] ?? (status >= 500 ? 'Something went wrong on the server.' : 'Request refused.'));
   };
   return { notFound, onError };
 }

@@ -116,7 +116,10 @@ async function main() {
 
   const server = app.listen(port, '127.0.0.1');
   server.once('error', (err) => {
-    const why = err.code === 'EADDRINUSE' ? `Port ${port} is in use; set PORT=<a free port> (or pass --port <n>) and start again.` : `cannot listen on 127.0.0.1:${port} (${err.code ?? err.name})`;
+    const why =
+      err.code === 'EADDRINUSE'
+        ? `Port ${port} is in use; set PORT=<a free port> (or pass --port <n>) and start again.`
+        : `cannot listen on 127.0.0.1:${port} (${err.code ?? err.name})`;
     console.error(`demo: ${why}`);
     auth.close().finally(() => process.exit(1));
   });

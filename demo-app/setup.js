@@ -25,7 +25,9 @@ function encryptionKey(dir, env = process.env) {
   if (fs.existsSync(file)) return { key: fs.readFileSync(file, 'utf8').trim(), source: file };
   const secrets = path.join(dir, 'secrets');
   if (fs.existsSync(secrets) && fs.readdirSync(secrets).length > 0) {
-    throw new Error(`${secrets} holds demo data written without encryption. Delete it (rm -rf ${secrets}) to start encrypted, or set DEMO_DATA_DIR to another folder.`);
+    throw new Error(
+      `${secrets} holds demo data written without encryption. Delete it (rm -rf ${secrets}) to start encrypted, or set DEMO_DATA_DIR to another folder.`,
+    );
   }
   const key = randomBytes(32).toString('base64url');
   fs.writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });

@@ -67,7 +67,11 @@ async function run(command: string, auth: ConfiguredAuth, args: Args, io: Io, ch
     case 'create': {
       const name = str('name');
       if (!name) throw new UsageError('create needs --name');
-      const scopes = str('scopes')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+      const scopes =
+        str('scopes')
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean) ?? [];
       const { token, record } = await auth.tokens.create({ name, description: str('description'), scopes, expiresIn: str('expires-in'), createdBy });
       if (json) print({ token, ...jsonView(record) });
       else io.out(`${token}\n\nToken "${record.name}" (id ${record.id}) created. Copy it now: it is not stored and will not be shown again.`);

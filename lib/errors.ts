@@ -42,8 +42,7 @@ export class PermissionDeniedError extends SecretsAuthError {
   constructor(path: string, operation: string, options?: { cause?: unknown }) {
     super(
       'PERMISSION_DENIED',
-      `Permission denied to ${operation} "${path}". Grant the token's policy this capability on the path, ` +
-        'or check that the token has not expired.',
+      `Permission denied to ${operation} "${path}". Grant the token's policy this capability on the path, ` + 'or check that the token has not expired.',
       options,
     );
     this.path = path;
@@ -99,11 +98,7 @@ export class SecretReferenceError extends SecretsAuthError {
 /** Encrypted data could not be decrypted: wrong key, or the file was altered. */
 export class DecryptionError extends SecretsAuthError {
   constructor(path: string) {
-    super(
-      'DECRYPTION_FAILED',
-      `Cannot decrypt "${path}": the encryption key is wrong or the file was modified. ` +
-        'Use the key the data was written with.',
-    );
+    super('DECRYPTION_FAILED', `Cannot decrypt "${path}": the encryption key is wrong or the file was modified. ` + 'Use the key the data was written with.');
   }
 }
 

@@ -121,14 +121,14 @@ describe('one error hierarchy', () => {
 describe('describeError', () => {
   const { token } = generateToken('esa');
 
-  test("a SecretsAuthError: its message, name and code", () => {
+  test('a SecretsAuthError: its message, name and code', () => {
     const line = describeError(new SecretNotFoundError('app/db'));
     expect(line).toContain('No secret at "app/db"');
     expect(line).toContain('SecretNotFoundError');
     expect(line).toContain('SECRET_NOT_FOUND');
   });
 
-  test("a foreign error: its name and short code, never its message", () => {
+  test('a foreign error: its name and short code, never its message', () => {
     const err = Object.assign(new Error(`connect failed for Bearer ${token}`), { code: 'ECONNREFUSED' });
     expect(describeError(err)).toBe('Error (ECONNREFUSED)');
     expect(describeError(new TypeError(`bad header ${token}`))).toBe('TypeError');

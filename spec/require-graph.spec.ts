@@ -89,7 +89,12 @@ describe('require graph of a file-provider app (built dist/)', () => {
 describeWith('openbao', 'a Vault provider made after a file-provider app has started', () => {
   test('loads node-vault then, and works', async () => {
     const { address, token } = sharedVault();
-    const out = await runChild({ ESA_BASE_PATH: join(dir, 'then-vault'), ESA_VAULT_ADDR: address, ESA_VAULT_TOKEN: token, ESA_VAULT_PATH: uniquePrefix('require-graph') });
+    const out = await runChild({
+      ESA_BASE_PATH: join(dir, 'then-vault'),
+      ESA_VAULT_ADDR: address,
+      ESA_VAULT_TOKEN: token,
+      ESA_VAULT_PATH: uniquePrefix('require-graph'),
+    });
     expect(out.loadedByFileApp).toEqual([]);
     expect(out.vaultRead).toEqual({ value: 'ok' });
     expect(out.loadedAfterVault).toBe(true);

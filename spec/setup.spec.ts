@@ -79,7 +79,11 @@ authentication:
       await request(app(auth)).get('/api').expect(401);
 
       const { token } = await auth.tokens.create({ name: 'admin', scopes: ['admin', 'read'] });
-      const created = await request(app(auth)).post('/auth/tokens').set('Authorization', `Bearer ${token}`).send({ name: 'made via API', scopes: ['read'] }).expect(201);
+      const created = await request(app(auth))
+        .post('/auth/tokens')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ name: 'made via API', scopes: ['read'] })
+        .expect(201);
       await request(app(auth)).get('/api').set('Authorization', `Bearer ${created.body.token}`).expect(200);
     } finally {
       await auth.close();

@@ -37,7 +37,10 @@ export function createAuditor(opts: {
     try {
       await opts.onAudit(event);
     } catch (err) {
-      (opts.logger.error ?? opts.logger.warn).call(opts.logger, `express-secrets-auth admin: onAudit failed (${describeError(err)}) for ${action} of token ${token.id}`);
+      (opts.logger.error ?? opts.logger.warn).call(
+        opts.logger,
+        `express-secrets-auth admin: onAudit failed (${describeError(err)}) for ${action} of token ${token.id}`,
+      );
     }
   };
 }

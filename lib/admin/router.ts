@@ -16,7 +16,12 @@ import { addUiRoutes } from './ui';
 export const BODY_LIMIT = '16kb';
 
 /** `autoRotate.interval` (already ms) became `autoRotate.intervalMs`; the old name works for one minor version. */
-const AUTO_ROTATE_INTERVAL_RENAME = { owner: 'tokenAdminRouter autoRotate', oldName: 'interval', newName: 'intervalMs', conversion: 'the same number of milliseconds' };
+const AUTO_ROTATE_INTERVAL_RENAME = {
+  owner: 'tokenAdminRouter autoRotate',
+  oldName: 'interval',
+  newName: 'intervalMs',
+  conversion: 'the same number of milliseconds',
+};
 
 function durationOption(value: number | string | null | undefined, name: string, fallback: number | null): number | null {
   if (value === undefined) return fallback;
@@ -59,7 +64,8 @@ const requestShape: RequestHandler = (req: Request, _res: Response, next: NextFu
   if (req.headers['sec-fetch-site'] === 'cross-site') return next(new ApiError(403, 'forbidden', 'Cross-site requests to the token API are refused.'));
   if (req.method === 'POST') {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/json') return next(new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json" (an empty object is fine).'));
+    if (type !== 'application/json')
+      return next(new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json" (an empty object is fine).'));
   }
   next();
 };
@@ -112,7 +118,8 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
   };
 
   const auto = opts.autoRotate || null;
-  if (auto && typeof auto.provider?.put !== 'function') throw new ConfigError('tokenAdminRouter: autoRotate.provider (where new tokens are delivered) is required');
+  if (auto && typeof auto.provider?.put !== 'function')
+    throw new ConfigError('tokenAdminRouter: autoRotate.provider (where new tokens are delivered) is required');
   const intervalMs = auto ? renamedOption<number>(auto, AUTO_ROTATE_INTERVAL_RENAME) : undefined;
   if (intervalMs !== undefined && !(Number.isFinite(intervalMs) && intervalMs >= 1000)) {
     throw new ConfigError('tokenAdminRouter: autoRotate.intervalMs must be at least 1000 ms');

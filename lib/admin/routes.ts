@@ -47,7 +47,14 @@ export function addTokenRoutes(router: Router, ctx: RouteContext): void {
         name: ctx.createdBy(req),
         token_id: req.auth?.tokenId ?? null,
         scopes: req.auth?.scopes ?? null,
-        limits: { max_ttl: maxTtl, allow_no_expiry: maxTtl === null, max_grace: maxGrace, allowed_scopes: allowedScopes, auto_rotate: autoRotate, delivery_prefix: deliveryPrefix },
+        limits: {
+          max_ttl: maxTtl,
+          allow_no_expiry: maxTtl === null,
+          max_grace: maxGrace,
+          allowed_scopes: allowedScopes,
+          auto_rotate: autoRotate,
+          delivery_prefix: deliveryPrefix,
+        },
       });
     }),
   );

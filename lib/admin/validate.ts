@@ -100,7 +100,8 @@ function scopes(value: unknown, limits: Limits): string[] {
     if (typeof s !== 'string' || s.length > MAX_SCOPE_LENGTH || !isScope(s)) {
       throw bad(`Each scope must be 1-${MAX_SCOPE_LENGTH} printable ASCII characters without spaces, quotes or backslashes.`);
     }
-    if (limits.allowedScopes && !limits.allowedScopes.includes(s)) throw bad(`Scope ${JSON.stringify(s)} is not allowed. Allowed: ${limits.allowedScopes.join(', ')}.`);
+    if (limits.allowedScopes && !limits.allowedScopes.includes(s))
+      throw bad(`Scope ${JSON.stringify(s)} is not allowed. Allowed: ${limits.allowedScopes.join(', ')}.`);
   }
   return [...new Set(value as string[])];
 }

@@ -26,7 +26,11 @@ export interface ImportIo {
  * is not applied. Only when the store has a `max_ttl` (every token must expire) is that the
  * lifetime, and the output says so.
  */
-export async function importStatic(auth: ConfiguredAuth, io: ImportIo, opts: { json: boolean; dryRun: boolean; createdBy: string; now?: number }): Promise<void> {
+export async function importStatic(
+  auth: ConfiguredAuth,
+  io: ImportIo,
+  opts: { json: boolean; dryRun: boolean; createdBy: string; now?: number },
+): Promise<void> {
   const storage = auth.config.authentication.methods.token.storage;
   if (storage.type !== 'secrets' || !storage.secrets) {
     throw new UsageError('import needs authentication.methods.token.storage.type "secrets" (a persistent store to import into)');
@@ -70,7 +74,7 @@ export async function importStatic(auth: ConfiguredAuth, io: ImportIo, opts: { j
   if (copied) {
     io.out(
       maxTtl === null
-        ? '\nImported tokens never expire, like the config tokens they copy (the store\'s ttl is not applied); rotate or revoke them with `tokens rotate|revoke <id>`.'
+        ? "\nImported tokens never expire, like the config tokens they copy (the store's ttl is not applied); rotate or revoke them with `tokens rotate|revoke <id>`."
         : `\nImported tokens expire ${maxTtl} seconds from now (${expiresAt()}): the store's max_ttl requires every token to expire. Hand out new tokens before then.`,
     );
   }

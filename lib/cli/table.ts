@@ -16,6 +16,11 @@ export function formatTable(header: string[], rows: string[][], whole: number[] 
   const cells = [header, ...rows].map((r) => r.map((c, i) => (whole.includes(i) ? c : truncate(c.replace(/[\s\p{Cc}]+/gu, ' ')))));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => [...r[i]].length)));
   return cells
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - [...c].length))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - [...c].length)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }

@@ -96,8 +96,7 @@ function referenceProblems(raw: Dict, enabled: Set<string>): string[] {
     if (inProvider !== undefined && !enabled.has(inProvider)) continue; // a disabled provider's options are never resolved
     if (ref.kind === 'invalid') problems.push(problem(location, ref.reason));
     if (ref.kind !== 'secret') continue;
-    const message =
-      ref.provider === inProvider ? `provider "${inProvider}" cannot read its own options from itself` : providerProblem(ref.provider, enabled);
+    const message = ref.provider === inProvider ? `provider "${inProvider}" cannot read its own options from itself` : providerProblem(ref.provider, enabled);
     if (message) problems.push(problem(location, `reference ${ref.raw}: ${message}`));
   }
   return problems;

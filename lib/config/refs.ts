@@ -126,7 +126,6 @@ export function hasSecretRefs(value: unknown): boolean {
 
 const entryKey = (provider: string, path: string): string => `${provider}\u0000${path}`;
 
-
 async function readEntry(ref: Extract<SecretRef, { kind: 'secret' }>, providers: Record<string, SecretProvider>): Promise<SecretEntry> {
   if (!Object.hasOwn(providers, ref.provider)) {
     const known = Object.keys(providers).join(', ') || 'none';

@@ -110,7 +110,11 @@ function checkVaultAuth(value: Dict, ctx: z.RefinementCtx): void {
   if (value.address === undefined && value.addresses === undefined) {
     ctx.addIssue({ code: 'custom', path: ['address'], message: 'required' }); // or addresses, for every node of a cluster
   } else if (value.address !== undefined && value.addresses !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['addresses'], message: 'set either address (one server or a load balancer) or addresses (every node of a cluster), not both' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['addresses'],
+      message: 'set either address (one server or a load balancer) or addresses (every node of a cluster), not both',
+    });
   }
   if (value.auth_method === 'kubernetes' && value.role === undefined) {
     ctx.addIssue({ code: 'custom', path: ['role'], message: 'required when auth_method is "kubernetes"' });
@@ -126,9 +130,7 @@ const memory = provider({});
 /** `secrets.providers.<name>`: each optional; `enabled` defaults to true when the block is present. */
 export const ProvidersSchema = z.strictObject({
   file: z.preprocess(enabledByDefault, z.discriminatedUnion('enabled', [file.enabled, file.disabled])).optional(),
-  vault: z
-    .preprocess(enabledByDefault, z.discriminatedUnion('enabled', [vault.enabled.superRefine(checkVaultAuth, onObjects), vault.disabled]))
-    .optional(),
+  vault: z.preprocess(enabledByDefault, z.discriminatedUnion('enabled', [vault.enabled.superRefine(checkVaultAuth, onObjects), vault.disabled])).optional(),
   memory: z.preprocess(enabledByDefault, z.discriminatedUnion('enabled', [memory.enabled, memory.disabled])).optional(),
 });
 
@@ -170,9 +172,7 @@ function requireSecretsBlock(value: Dict, ctx: z.RefinementCtx): void {
 
 /** A storage block: `{ type: secrets | memory, secrets?: <block> }`. */
 function storage<S extends z.ZodType>(secrets: S) {
-  const shape = z
-    .strictObject({ type: z.enum(['secrets', 'memory']), secrets: secrets.optional() })
-    .superRefine(requireSecretsBlock, onObjects);
+  const shape = z.strictObject({ type: z.enum(['secrets', 'memory']), secrets: secrets.optional() }).superRefine(requireSecretsBlock, onObjects);
   return z.preprocess(storageTypeByDefault, shape);
 }
 
@@ -229,9 +229,9 @@ function namedMetadata(key: string, fields: z.output<typeof mapMetadata>): YamlS
   return named;
 }
 
-const TokenMap = z.record(z.string().min(1), TokenMapEntry).transform((map): YamlStaticToken[] =>
-  Object.entries(map).map(([key, entry]) => ({ ...entry, metadata: namedMetadata(key, entry.metadata) })),
-);
+const TokenMap = z
+  .record(z.string().min(1), TokenMapEntry)
+  .transform((map): YamlStaticToken[] => Object.entries(map).map(([key, entry]) => ({ ...entry, metadata: namedMetadata(key, entry.metadata) })));
 
 function uniqueNames(tokens: YamlStaticToken[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
@@ -243,7 +243,10 @@ function uniqueNames(tokens: YamlStaticToken[], ctx: z.RefinementCtx): void {
 
 const TokenMethodSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  tokens: z.union([z.array(TokenListEntry), TokenMap]).superRefine(uniqueNames).default([]),
+  tokens: z
+    .union([z.array(TokenListEntry), TokenMap])
+    .superRefine(uniqueNames)
+    .default([]),
   storage: storage(TokenStorageSecretsSchema).prefault({}),
 });
 

@@ -8,7 +8,12 @@ import { laterUnref } from '../timers';
 import { renamedOption } from '../shared/deprecated-option';
 
 /** `refreshInterval` (already ms) became `refreshIntervalMs`; the old name works for one minor version. */
-const REFRESH_INTERVAL_RENAME = { owner: 'watchSecretRefs', oldName: 'refreshInterval', newName: 'refreshIntervalMs', conversion: 'the same number of milliseconds' };
+const REFRESH_INTERVAL_RENAME = {
+  owner: 'watchSecretRefs',
+  oldName: 'refreshInterval',
+  newName: 'refreshIntervalMs',
+  conversion: 'the same number of milliseconds',
+};
 
 /** Structural equality over plain objects, arrays and primitives; anything else by identity. */
 function sameValue(a: unknown, b: unknown): boolean {

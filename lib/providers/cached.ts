@@ -62,8 +62,7 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
       if (newestWrite.get(path) === id) newestWrite.delete(path);
     }
   }
-  const copy = (entry: SecretEntry | null): SecretEntry | null =>
-    entry && { data: structuredClone(entry.data), version: entry.version };
+  const copy = (entry: SecretEntry | null): SecretEntry | null => entry && { data: structuredClone(entry.data), version: entry.version };
 
   function load(path: string): Promise<SecretEntry | null> {
     const promise: Promise<SecretEntry | null> = provider.get(path).then(
@@ -102,7 +101,11 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
     },
 
     delete(path) {
-      return write(path, () => provider.delete(path), () => undefined);
+      return write(
+        path,
+        () => provider.delete(path),
+        () => undefined,
+      );
     },
 
     list: (prefix) => provider.list(prefix),

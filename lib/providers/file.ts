@@ -174,7 +174,9 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
       } catch (err) {
         if (!(err instanceof LockLostError)) throw err;
         if (attempt >= LOCK_LOST_ATTEMPTS) {
-          throw new BackendError(`file provider: a lock was taken over ${attempt} times in a row while writing; is the event loop blocked for over ${locker.staleMs} ms?`);
+          throw new BackendError(
+            `file provider: a lock was taken over ${attempt} times in a row while writing; is the event loop blocked for over ${locker.staleMs} ms?`,
+          );
         }
       } finally {
         await lock.release();
@@ -211,9 +213,7 @@ export function createFileProvider(options: FileProviderOptions): SecretProvider
           const current = await versionOf(path, file);
           if (opts.cas !== undefined && opts.cas !== current) throw new ConflictError(path, opts.cas, current);
           const version = current + 1;
-          const envelope: Envelope = key
-            ? { esa: 1, version, sealed: seal(key, JSON.stringify(data), `${path}#${version}`) }
-            : { esa: 1, version, data };
+          const envelope: Envelope = key ? { esa: 1, version, sealed: seal(key, JSON.stringify(data), `${path}#${version}`) } : { esa: 1, version, data };
           await commit(await writeTemp(file + SUFFIX, JSON.stringify(envelope)), file + SUFFIX, lock);
           return { version };
         }),

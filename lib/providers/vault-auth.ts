@@ -98,9 +98,11 @@ export class VaultAuthenticator {
     }
     if (auth.method === 'kubernetes') {
       const jwtPath = auth.jwtPath ?? DEFAULT_K8S_JWT;
-      const jwt = (await fs.readFile(jwtPath, 'utf8').catch(() => {
-        throw new ConfigError(`vault auth kubernetes: cannot read the service account token at ${jwtPath}`);
-      })).trim();
+      const jwt = (
+        await fs.readFile(jwtPath, 'utf8').catch(() => {
+          throw new ConfigError(`vault auth kubernetes: cannot read the service account token at ${jwtPath}`);
+        })
+      ).trim();
       return { path: `auth/${auth.mountPath ?? 'kubernetes'}/login`, body: { role: auth.role, jwt } };
     }
     throw new ConfigError('vault auth: token method has no login');

@@ -222,7 +222,13 @@ export class VaultHttp {
       } catch (again) {
         if (again instanceof Redirect) {
           this.nodes.failed(target);
-          throw new AttemptFailure(new BackendUnavailableError(`Vault at ${target} redirected again (307) to ${o.operation} "${o.subject}": the cluster is electing a leader.`, { status: 307 }), 'safe', 307);
+          throw new AttemptFailure(
+            new BackendUnavailableError(`Vault at ${target} redirected again (307) to ${o.operation} "${o.subject}": the cluster is electing a leader.`, {
+              status: 307,
+            }),
+            'safe',
+            307,
+          );
         }
         if (again instanceof AttemptFailure && again.retry !== 'no') this.nodes.failed(target);
         throw again;

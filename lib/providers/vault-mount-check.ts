@@ -23,11 +23,7 @@ function warnOnce(key: string, message: string): void {
  * emits a warning (code ESA_VAULT_MAX_VERSIONS); nothing fails. Resolves false when the server
  * could not be reached (not checked yet).
  */
-export async function checkMountMaxVersions(
-  read: () => Promise<KvConfigRead | null>,
-  where: { address: string; mount: string },
-  wanted = 1,
-): Promise<boolean> {
+export async function checkMountMaxVersions(read: () => Promise<KvConfigRead | null>, where: { address: string; mount: string }, wanted = 1): Promise<boolean> {
   const key = `${where.address} ${where.mount}`;
   let config: KvConfigRead | null;
   try {

@@ -274,7 +274,9 @@ function vaultAddresses(options: VaultProviderOptions, env: NodeJS.ProcessEnv): 
   const addresses = list.map((a) => String(a).replace(/\/+$/, ''));
   for (const address of addresses) {
     if (!/^https?:\/\/[^/]+/.test(address)) {
-      throw new ConfigError(options.addresses ? 'vault: every entry of addresses must be an http(s) URL' : 'vault: address must be an http(s) URL (or set VAULT_ADDR)');
+      throw new ConfigError(
+        options.addresses ? 'vault: every entry of addresses must be an http(s) URL' : 'vault: address must be an http(s) URL (or set VAULT_ADDR)',
+      );
     }
   }
   if (new Set(addresses.map((a) => a.toLowerCase())).size !== addresses.length) throw new ConfigError('vault: addresses lists a node twice');

@@ -40,7 +40,7 @@ export class RecentSessions {
     else this.seen.set(sid, { record, version });
   }
 
-    /** What was last seen of `sid` (only records whose backend keeps versions are remembered). */
+  /** What was last seen of `sid` (only records whose backend keeps versions are remembered). */
   lastSeen(sid: string): Seen | undefined {
     return this.seen.get(sid);
   }

@@ -15,8 +15,7 @@ export interface SessionKeys {
 }
 
 /** The error for a record under a session's key that is not that session's (copied or edited). */
-export const misplaced = (key: string) =>
-  new BackendError(`"${key}" is not a session record: its sid is missing or is not the id this key is for. Delete it.`);
+export const misplaced = (key: string) => new BackendError(`"${key}" is not a session record: its sid is missing or is not the id this key is for. Delete it.`);
 
 /** The session record at `key`, or null when absent. */
 export async function readRecord(provider: SecretProvider, key: string): Promise<SessionRecord | null> {

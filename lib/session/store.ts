@@ -101,7 +101,11 @@ export class SecretsSessionStore extends Store {
       throw new ConfigError('session store: cleanupIntervalMs must be a number of milliseconds >= 0, or false');
     }
     if (interval) {
-      this.sweeper = new Sweeper(() => this.sweep(), interval, (err) => this.emit('sweepError', err));
+      this.sweeper = new Sweeper(
+        () => this.sweep(),
+        interval,
+        (err) => this.emit('sweepError', err),
+      );
       this.sweeper.start();
     }
   }

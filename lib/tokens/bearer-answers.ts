@@ -32,7 +32,12 @@ export class BearerAnswers {
 
   /** No credentials: 401 with a challenge without an error code. */
   missing(): Refusal {
-    return { status: 401, code: 'unauthorized', message: 'Authentication required: send the header Authorization: Bearer <token>.', challenge: this.challenge() };
+    return {
+      status: 401,
+      code: 'unauthorized',
+      message: 'Authentication required: send the header Authorization: Bearer <token>.',
+      challenge: this.challenge(),
+    };
   }
 
   malformed(message: string): Refusal {

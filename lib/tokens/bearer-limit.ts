@@ -9,7 +9,9 @@ export function limiterOf(opts: { tokens: TokenVerifier; rateLimit?: false | Bea
   const shared = opts.tokens.failureLimiter;
   if (shared === undefined) return new FailureLimiter(opts.rateLimit ?? {}, 'bearerAuth');
   if (opts.rateLimit !== undefined) {
-    throw new ConfigError('bearerAuth: set rateLimit on the TokenStore (one failure limit per store, shared by every bearerAuth on it), or pass rateLimit: false');
+    throw new ConfigError(
+      'bearerAuth: set rateLimit on the TokenStore (one failure limit per store, shared by every bearerAuth on it), or pass rateLimit: false',
+    );
   }
   return shared;
 }

@@ -21,9 +21,7 @@ const SALT = 'express-secrets-auth/imported-token/v1';
 export async function importedTokenId(credential: string, prefix: string): Promise<string> {
   const parsed = parseToken(credential, prefix);
   if (parsed) return parsed.id;
-  const digest = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(credential, SALT, 16, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  const digest = await new Promise<Buffer>((resolve, reject) => scrypt(credential, SALT, 16, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
   return lowBase62Digits(BigInt(`0x${digest.toString('hex')}`), ID_LENGTH);
 }
 

@@ -220,7 +220,8 @@ export class TokenManager {
     const { maxTtlMs } = this.parts;
     const ms = new Date(at).getTime();
     if (Number.isNaN(ms) || ms <= now) throw new TokenError('INVALID_TOKEN_INPUT', 'expiresAt must be a time in the future');
-    if (maxTtlMs !== null && ms - now > maxTtlMs) throw new TokenError('INVALID_TOKEN_INPUT', `expiresAt is later than the maximum lifetime of ${maxTtlMs / 1000} seconds`);
+    if (maxTtlMs !== null && ms - now > maxTtlMs)
+      throw new TokenError('INVALID_TOKEN_INPUT', `expiresAt is later than the maximum lifetime of ${maxTtlMs / 1000} seconds`);
     return ms;
   }
 

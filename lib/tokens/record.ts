@@ -5,7 +5,6 @@ import { TokenError } from './errors';
 import { isSupportedHash } from './hash';
 import type { TokenInfo, TokenRecord } from './types';
 
-
 /** What `TokenStore.create` accepts. */
 export interface CreateTokenInput {
   name: string;
@@ -32,11 +31,19 @@ function isValidPath(path: unknown): boolean {
 }
 
 /** Checks create() input, throwing TokenError naming the field. */
-export function checkCreateInput(input: CreateTokenInput): { name: string; description: string; scopes: string[]; createdBy: string | null; deliveryPath: string | null } {
+export function checkCreateInput(input: CreateTokenInput): {
+  name: string;
+  description: string;
+  scopes: string[];
+  createdBy: string | null;
+  deliveryPath: string | null;
+} {
   if (typeof input !== 'object' || input === null) throw invalid('create() needs { name, description?, scopes?, expiresIn?, createdBy? }');
   const { name, description = '', scopes = [], createdBy = null } = input;
-  if (typeof name !== 'string' || name.trim() === '' || name.trim().length > MAX_TOKEN_NAME) throw invalid(`name must be a non-empty string of at most ${MAX_TOKEN_NAME} characters`);
-  if (typeof description !== 'string' || description.length > MAX_TOKEN_DESCRIPTION) throw invalid(`description must be a string of at most ${MAX_TOKEN_DESCRIPTION} characters`);
+  if (typeof name !== 'string' || name.trim() === '' || name.trim().length > MAX_TOKEN_NAME)
+    throw invalid(`name must be a non-empty string of at most ${MAX_TOKEN_NAME} characters`);
+  if (typeof description !== 'string' || description.length > MAX_TOKEN_DESCRIPTION)
+    throw invalid(`description must be a string of at most ${MAX_TOKEN_DESCRIPTION} characters`);
   if (!Array.isArray(scopes) || !scopes.every(isScope)) {
     throw invalid('scopes must be a list of scope names (printable ASCII, no spaces, quotes or backslashes)');
   }

@@ -40,7 +40,12 @@ function toList(input: StaticTokensInput | null | undefined): [string, Partial<S
 
 /** A static token's default id: its name with every run of other characters turned into "-" ("CI Pipeline Token" -> "CI-Pipeline-Token"). */
 function idFromName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._:@+=-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'token';
+  return (
+    name
+      .replace(/[^A-Za-z0-9._:@+=-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 100) || 'token'
+  );
 }
 
 function readScopes(t: Partial<StaticTokenConfig>): unknown {
@@ -83,7 +88,12 @@ export function indexStaticTokens(input: StaticTokensInput | null | undefined, h
     }
     if (problems.length > before) continue;
 
-    const auth: AuthInfo = Object.freeze({ tokenId: id as string, name: name as string, scopes: Object.freeze([...(scopes as string[])]) as string[], source: 'config' });
+    const auth: AuthInfo = Object.freeze({
+      tokenId: id as string,
+      name: name as string,
+      scopes: Object.freeze([...(scopes as string[])]) as string[],
+      source: 'config',
+    });
     const info: TokenInfo = {
       id: auth.tokenId,
       name: auth.name,
@@ -143,7 +153,7 @@ export function followStaticTokens(watcher: SecretRefWatcher<StaticTokensInput>,
       logger.warn(`express-secrets-auth: static tokens not replaced, keeping the previous ones: ${describeError(err)}`);
       return;
     }
-    if (dropped) logger.warn('express-secrets-auth: the static tokens\' secret references resolve again; static tokens restored');
+    if (dropped) logger.warn("express-secrets-auth: the static tokens' secret references resolve again; static tokens restored");
     dropped = false;
   };
   const onError = (err: Error) => {

@@ -31,7 +31,12 @@ function isWatcher(value: unknown): value is SecretRefWatcher<StaticTokensInput>
  */
 /** Old names of in-process times (already ms) that gained the `Ms` suffix; kept for one minor version. */
 const VERIFY_CACHE_TTL_RENAME = { owner: 'TokenStore', oldName: 'verifyCacheTtl', newName: 'verifyCacheTtlMs', conversion: 'the same number of milliseconds' };
-const LAST_USED_INTERVAL_RENAME = { owner: 'TokenStore', oldName: 'lastUsedInterval', newName: 'lastUsedIntervalMs', conversion: 'the same number of milliseconds' };
+const LAST_USED_INTERVAL_RENAME = {
+  owner: 'TokenStore',
+  oldName: 'lastUsedInterval',
+  newName: 'lastUsedIntervalMs',
+  conversion: 'the same number of milliseconds',
+};
 
 export class TokenStore implements TokenVerifier {
   readonly prefix: string;
@@ -73,7 +78,10 @@ export class TokenStore implements TokenVerifier {
     });
     const input = opts.staticTokens;
     const acceptImported = opts.acceptImported ?? false;
-    this.checker = new TokenChecker({ stored, prefix: this.prefix, cost, acceptImported, cache, limit, lastUsed: this.lastUsed, now }, isWatcher(input) ? input.current : input);
+    this.checker = new TokenChecker(
+      { stored, prefix: this.prefix, cost, acceptImported, cache, limit, lastUsed: this.lastUsed, now },
+      isWatcher(input) ? input.current : input,
+    );
     this.manager = new TokenManager({ stored, prefix: this.prefix, cost, ttlMs, maxTtlMs, createLimit, checker: this.checker, now });
     if (isWatcher(input)) this.unwatch = followStaticTokens(input, (next) => this.setStaticTokens(next), logger);
   }

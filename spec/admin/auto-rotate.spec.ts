@@ -41,7 +41,8 @@ describe('tokenAdminRouter autoRotate', () => {
   afterEach(() => router.close());
 
   const create = (body: object) => request(t.app).post(`${t.base}/tokens`).set(bearer(t.adminToken)).send(body);
-  const delivered = async () => (await t.provider.get(DELIVERY))?.data as { token: string; token_id: string; expires_at: string; issued_at: string } | undefined;
+  const delivered = async () =>
+    (await t.provider.get(DELIVERY))?.data as { token: string; token_id: string; expires_at: string; issued_at: string } | undefined;
   const works = async (token: string) => (await t.store.verify(token)) !== null;
 
   test('create with a delivery_path: the token is also written to the delivery secret', async () => {
@@ -122,7 +123,12 @@ describe('tokenAdminRouter autoRotate', () => {
     const first = (await create({ name: 'billing', expires_in: '30d', delivery_path: DELIVERY })).body;
     t.clock.now += 21 * DAY;
     const other = new TokenStore({ provider: t.provider, bcryptCost: 4, now: () => t.clock.now });
-    const second = tokenAdminRouter({ tokens: other, autoRotate: { provider: t.provider }, now: () => t.clock.now, logger: { info: () => {}, warn: (m) => t.logs.push(m) } });
+    const second = tokenAdminRouter({
+      tokens: other,
+      autoRotate: { provider: t.provider },
+      now: () => t.clock.now,
+      logger: { info: () => {}, warn: (m) => t.logs.push(m) },
+    });
     const [a, b] = await Promise.all([router.rotateDue(), second.rotateDue()]);
     expect([...a, ...b]).toContain(first.id);
     await Promise.all([router.rotateDue(), second.rotateDue()]);
@@ -161,7 +167,7 @@ describe('tokenAdminRouter autoRotate', () => {
       expect(me.body.limits).toMatchObject({ auto_rotate: true, delivery_prefix: 'token-delivery' });
     });
 
-    test('a delivery_path naming another token\'s record is refused (400); that token keeps working', async () => {
+    test("a delivery_path naming another token's record is refused (400); that token keeps working", async () => {
       const victim = await t.store.create({ name: 'victim', scopes: ['read'] });
       const recordBefore = await t.provider.get(`tokens/${victim.record.id}`);
       const before = await tokenCount();
@@ -182,7 +188,7 @@ describe('tokenAdminRouter autoRotate', () => {
       expect((await t.provider.get('app/config'))?.data).toEqual(APP_SECRET);
     });
 
-    test('inside the folder, a path holding a secret that is not this token\'s delivery is refused (409), the new token revoked', async () => {
+    test("inside the folder, a path holding a secret that is not this token's delivery is refused (409), the new token revoked", async () => {
       await t.provider.put('token-delivery/app/config', APP_SECRET);
       const other = (await create({ name: 'other', expires_in: '30d', delivery_path: DELIVERY })).body;
       const before = await tokenCount();

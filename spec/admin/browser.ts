@@ -44,8 +44,6 @@ export async function openPage(
   });
   page.on('pageerror', (e) => problems.pageErrors.push(e.message));
   await page.exposeFunction('__cspViolation', (text: string) => problems.csp.push(text));
-  await page.addInitScript(
-    "document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(e.violatedDirective + ' ' + e.blockedURI));",
-  );
+  await page.addInitScript("document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(e.violatedDirective + ' ' + e.blockedURI));");
   return { context, page, problems };
 }

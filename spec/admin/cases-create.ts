@@ -10,7 +10,11 @@ export function createCases(): void {
     beforeEach(async () => {
       t = await makeAdminApp({ router: { maxTtl: '365d' } });
     });
-    const post = (body: unknown) => request(t.app).post(`${t.base}/tokens`).set(bearer(t.adminToken)).send(body as object);
+    const post = (body: unknown) =>
+      request(t.app)
+        .post(`${t.base}/tokens`)
+        .set(bearer(t.adminToken))
+        .send(body as object);
 
     test('201 with the token shown once, no-store, Location, metadata and created_by = the caller', async () => {
       const res = await post({ name: 'ci', description: 'CI pipeline', scopes: ['read', 'write', 'read'], expires_in: '30d' });
@@ -18,7 +22,15 @@ export function createCases(): void {
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.headers.location).toBe(`${t.base}/tokens/${res.body.id}`);
       expect(parseToken(res.body.token, 'esa')?.id).toBe(res.body.id);
-      expect(res.body).toMatchObject({ name: 'ci', description: 'CI pipeline', scopes: ['read', 'write'], source: 'store', state: 'active', created_by: 'root-admin', delivery_path: null });
+      expect(res.body).toMatchObject({
+        name: 'ci',
+        description: 'CI pipeline',
+        scopes: ['read', 'write'],
+        source: 'store',
+        state: 'active',
+        created_by: 'root-admin',
+        delivery_path: null,
+      });
       expect(Date.parse(res.body.expires_at) - Date.parse(res.body.created_at)).toBe(30 * DAY * 1000);
       expect(JSON.stringify(res.body)).not.toMatch(/bcrypt|\$2[aby]\$|sha256|hash/i);
       const used = await request(t.app).get('/api/data').set(bearer(res.body.token));
@@ -53,7 +65,11 @@ export function createCases(): void {
     test.each([
       ['expires_at and expires_in', (now: number) => ({ name: 'a', expires_in: 60, expires_at: new Date(now + DAY * 1000).toISOString() }), /not both/],
       ['expires_at in the past', (now: number) => ({ name: 'a', expires_at: new Date(now - 1000).toISOString() }), /at least 60 seconds in the future/],
-      ['expires_at past maxTtl', (now: number) => ({ name: 'a', expires_at: new Date(now + 366 * DAY * 1000).toISOString() }), /at most 31536000 seconds from now \(maxTtl\)/],
+      [
+        'expires_at past maxTtl',
+        (now: number) => ({ name: 'a', expires_at: new Date(now + 366 * DAY * 1000).toISOString() }),
+        /at most 31536000 seconds from now \(maxTtl\)/,
+      ],
       ['expires_at without an offset', () => ({ name: 'a', expires_at: '2030-01-01T00:00:00' }), /ISO 8601 time with an offset/],
       ['expires_at a number', (now: number) => ({ name: 'a', expires_at: now + DAY * 1000 }), /ISO 8601/],
     ])('400 invalid_request for %s', async (_what, body, message) => {
@@ -141,9 +157,15 @@ export function createCases(): void {
 
     test('allowedScopes restricts the scopes a token may get', async () => {
       const r = await makeAdminApp({ router: { allowedScopes: ['read', 'write'] } });
-      const ok = await request(r.app).post(`${r.base}/tokens`).set(bearer(r.adminToken)).send({ name: 'a', scopes: ['read'] });
+      const ok = await request(r.app)
+        .post(`${r.base}/tokens`)
+        .set(bearer(r.adminToken))
+        .send({ name: 'a', scopes: ['read'] });
       expect(ok.status).toBe(201);
-      const no = await request(r.app).post(`${r.base}/tokens`).set(bearer(r.adminToken)).send({ name: 'a', scopes: ['admin'] });
+      const no = await request(r.app)
+        .post(`${r.base}/tokens`)
+        .set(bearer(r.adminToken))
+        .send({ name: 'a', scopes: ['admin'] });
       expect(no.status).toBe(400);
       expect(no.body.error.message).toMatch(/Scope "admin" is not allowed\. Allowed: read, write/);
     });

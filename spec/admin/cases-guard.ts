@@ -178,7 +178,9 @@ export function guardCases(): void {
       expect(plain).toContain('data-mode="token" data-token-sign-in="true" data-sign-in-url="" data-app-url=""');
       const guarded = await page({ router: { guard: (_req, _res, next) => next() } });
       expect(guarded).toContain('data-mode="guard" data-token-sign-in="false"');
-      const linked = await page({ router: { guard: (_req, _res, next) => next(), tokenSignIn: true, signInUrl: '/login?next=/a&b="c"', appUrl: 'https://app.example/' } });
+      const linked = await page({
+        router: { guard: (_req, _res, next) => next(), tokenSignIn: true, signInUrl: '/login?next=/a&b="c"', appUrl: 'https://app.example/' },
+      });
       expect(linked).toContain('data-token-sign-in="true" data-sign-in-url="/login?next=/a&amp;b=&quot;c&quot;" data-app-url="https://app.example/"');
       expect(linked).toContain('id="sign-in-link" href="/login?next=/a&amp;b=&quot;c&quot;"');
       expect(linked).toContain('id="app-link" href="https://app.example/"');

@@ -10,7 +10,13 @@ export function mutateCases(): void {
     });
     const admin = bearer('');
     const as = () => ({ ...admin, ...bearer(t.adminToken) });
-    const issue = async () => (await request(t.app).post(`${t.base}/tokens`).set(as()).send({ name: 'svc', scopes: ['read'], expires_in: '30d' })).body as { token: string; id: string };
+    const issue = async () =>
+      (
+        await request(t.app)
+          .post(`${t.base}/tokens`)
+          .set(as())
+          .send({ name: 'svc', scopes: ['read'], expires_in: '30d' })
+      ).body as { token: string; id: string };
     const data = (token: string) => request(t.app).get('/api/data').set(bearer(token));
 
     test('DELETE: 204, the token stops working at once, then 404', async () => {
@@ -73,7 +79,10 @@ export function mutateCases(): void {
       ['a body that is a list', [], /must be a JSON object/],
     ])('rotate: 400 for %s, and nothing changes', async (_what, body, message) => {
       const { token, id } = await issue();
-      const res = await request(t.app).post(`${t.base}/tokens/${id}/rotate`).set(as()).send(body as object);
+      const res = await request(t.app)
+        .post(`${t.base}/tokens/${id}/rotate`)
+        .set(as())
+        .send(body as object);
       expect(res.status).toBe(400);
       expect(res.body.error.message).toMatch(message);
       expect((await data(token)).status).toBe(200);

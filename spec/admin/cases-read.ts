@@ -40,7 +40,21 @@ export function readCases(): void {
       expect(byName.week.state).toBe('active');
       expect(byName['deploy-bot']).toMatchObject({ id: 'deploy-bot', source: 'config', scopes: CONFIG_TOKEN.scopes, state: 'active', created_at: null });
       expect(Object.keys(byName.fresh).sort()).toEqual(
-        ['created_at', 'created_by', 'delivery_path', 'description', 'expires_at', 'id', 'last_used_at', 'name', 'previous_expires_at', 'rotated_at', 'scopes', 'source', 'state'].sort(),
+        [
+          'created_at',
+          'created_by',
+          'delivery_path',
+          'description',
+          'expires_at',
+          'id',
+          'last_used_at',
+          'name',
+          'previous_expires_at',
+          'rotated_at',
+          'scopes',
+          'source',
+          'state',
+        ].sort(),
       );
       const text = JSON.stringify(res.body);
       expect(text).not.toMatch(/bcrypt|\$2[aby]\$|sha256|credential|token"/);
@@ -86,7 +100,11 @@ export function readCases(): void {
       });
       try {
         for (const id of ['..', '%2e%2e', 'a%2Fb', 'x%00y', 'a%20b', 'n'.repeat(201)]) {
-          for (const res of [await get(`/tokens/${id}`), await request(t.app).delete(`${t.base}/tokens/${id}`).set(bearer(t.adminToken)), await request(t.app).post(`${t.base}/tokens/${id}/rotate`).set(bearer(t.adminToken)).send({})]) {
+          for (const res of [
+            await get(`/tokens/${id}`),
+            await request(t.app).delete(`${t.base}/tokens/${id}`).set(bearer(t.adminToken)),
+            await request(t.app).post(`${t.base}/tokens/${id}/rotate`).set(bearer(t.adminToken)).send({}),
+          ]) {
             expect(res.status).toBe(400);
             expect(res.body.error.message).toMatch(/not a token id/);
           }

@@ -2,7 +2,16 @@
 // created tokens protect (/api/data). Audit events and log lines are captured.
 import type { Express, RequestHandler } from 'express';
 import express from 'express';
-import { bearerAuth, createMemoryProvider, type SecretProvider, tokenAdminRouter, type TokenAdminRouter, type TokenAdminRouterOptions, TokenStore, type TokenStoreOptions } from '../../lib';
+import {
+  bearerAuth,
+  createMemoryProvider,
+  type SecretProvider,
+  tokenAdminRouter,
+  type TokenAdminRouter,
+  type TokenAdminRouterOptions,
+  TokenStore,
+  type TokenStoreOptions,
+} from '../../lib';
 import type { AuditEvent } from '../../lib/admin/types';
 
 export interface AdminApp {

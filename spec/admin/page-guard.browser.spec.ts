@@ -38,7 +38,13 @@ describeWith('chromium', 'token admin page with a session guard (Chromium)', () 
     t = await makeAdminApp({ before: [session], router: { guard: requireAdmin } });
     linked = await makeAdminApp({
       before: [session],
-      router: { guard: sessionOrAdminToken, tokenSignIn: true, signInUrl: '/login?next=/api/v2/auth/ui', appUrl: '/', allowedScopes: ['read', 'write', 'admin'] },
+      router: {
+        guard: sessionOrAdminToken,
+        tokenSignIn: true,
+        signInUrl: '/login?next=/api/v2/auth/ui',
+        appUrl: '/',
+        allowedScopes: ['read', 'write', 'admin'],
+      },
     });
     server = await listen(t.app);
     linkedServer = await listen(linked.app);
@@ -116,7 +122,11 @@ describeWith('chromium', 'token admin page with a session guard (Chromium)', () 
     expect(await page.isHidden('#signin')).toBe(true);
     await page.click('#new-token');
     expect(await page.isHidden('#create-scopes')).toBe(true);
-    expect(await page.locator('#scope-list input[type=checkbox]').evaluateAll((cs) => cs.map((c) => c.getAttribute('value')))).toEqual(['read', 'write', 'admin']);
+    expect(await page.locator('#scope-list input[type=checkbox]').evaluateAll((cs) => cs.map((c) => c.getAttribute('value')))).toEqual([
+      'read',
+      'write',
+      'admin',
+    ]);
     await page.fill('#create-name', 'checked-scopes');
     await page.getByLabel('read', { exact: true }).check();
     await page.getByLabel('write', { exact: true }).check();

@@ -134,7 +134,16 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
     await tz.page.click('#create-form button[type=submit]');
     await tz.page.locator('#reveal-dialog[open]').waitFor();
     const stored = (await t.store.list()).find((x) => x.name === 'auckland-day');
-    const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Auckland', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    const local = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Pacific/Auckland',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
     expect(local.format(new Date(stored?.expiresAt as string))).toBe(`${day}, 23:59:59`);
     expect(tz.problems).toEqual({ console: [], pageErrors: [], csp: [] });
     await tz.context.close();
@@ -202,7 +211,10 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
     await closeUncopied();
     expect(await useFromNode(created)).toBe(401);
     expect(await useFromNode(rotated)).toBe(200);
-    await row('billing-service').locator('.tok-note').getByText(/^Rotated .* · old secret no longer works$/).waitFor();
+    await row('billing-service')
+      .locator('.tok-note')
+      .getByText(/^Rotated .* · old secret no longer works$/)
+      .waitFor();
   });
 
   test('a rotation with an overlap shows when the old secret stops working, in the row', async () => {
@@ -213,7 +225,9 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
     const next = await page.inputValue('#reveal-token');
     await closeUncopied();
     const stored = await t.store.get(parseToken(next, 'esa')?.id as string);
-    const until = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(stored?.previousExpiresAt as string));
+    const until = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(
+      new Date(stored?.previousExpiresAt as string),
+    );
     await row('billing-service').locator('.tok-note').getByText(`old secret works until ${until}`).waitFor();
     expect(await useFromNode(rotated)).toBe(200); // still inside the overlap
     rotated = next;
@@ -282,7 +296,9 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
     expect(await page.getAttribute('th[data-sort="name"]', 'aria-sort')).toBe('descending');
     expect(await names()).toEqual([...asc].reverse());
     await page.click('th[data-sort="expires_at"] button');
-    const expiries = await page.locator('#token-rows td[data-label="Expires"]').evaluateAll((tds) => tds.map((td) => td.querySelector('time')?.getAttribute('datetime') ?? 'never'));
+    const expiries = await page
+      .locator('#token-rows td[data-label="Expires"]')
+      .evaluateAll((tds) => tds.map((td) => td.querySelector('time')?.getAttribute('datetime') ?? 'never'));
     const finite = expiries.filter((e) => e !== 'never');
     expect(finite).toEqual([...finite].sort());
     expect(expiries.slice(finite.length).every((e) => e === 'never')).toBe(true);

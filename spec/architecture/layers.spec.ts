@@ -36,7 +36,9 @@ function libImports(): LibImport[] {
     const info = ts.preProcessFile(readFileSync(join(LIB, file), 'utf8'), true, true);
     for (const { fileName } of info.importedFiles) {
       if (!fileName.startsWith('.')) continue;
-      const target = relative(LIB, resolve(LIB, dirname(file), fileName)).split(sep).join('/');
+      const target = relative(LIB, resolve(LIB, dirname(file), fileName))
+        .split(sep)
+        .join('/');
       found.push({ from: file, to: target.endsWith('.ts') ? target : `${target}.ts` });
     }
   }

@@ -74,7 +74,22 @@ authentication:
     expect(body.token).toMatch(/^esa_[0-9A-Za-z]{12}_/);
     expect(body).toMatchObject({ name: 'ci', scopes: ['read', 'write'], created_by: 'operator-ada', source: 'store', state: 'active' });
     expect(Object.keys(body).sort()).toEqual(
-      ['token', 'id', 'name', 'description', 'scopes', 'source', 'state', 'created_by', 'created_at', 'expires_at', 'last_used_at', 'rotated_at', 'previous_expires_at', 'delivery_path'].sort(),
+      [
+        'token',
+        'id',
+        'name',
+        'description',
+        'scopes',
+        'source',
+        'state',
+        'created_by',
+        'created_at',
+        'expires_at',
+        'last_used_at',
+        'rotated_at',
+        'previous_expires_at',
+        'delivery_path',
+      ].sort(),
     );
 
     const list = await cli('tokens', 'list', '--config', config);
@@ -87,7 +102,12 @@ authentication:
 
     // The HTTP API's shape: { tokens: [...] } with snake_case fields.
     const listJson = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout) as { tokens: Record<string, unknown>[] };
-    expect(listJson.tokens.find((t) => t.id === body.id)).toMatchObject({ source: 'store', created_by: 'operator-ada', expires_at: body.expires_at, last_used_at: null });
+    expect(listJson.tokens.find((t) => t.id === body.id)).toMatchObject({
+      source: 'store',
+      created_by: 'operator-ada',
+      expires_at: body.expires_at,
+      last_used_at: null,
+    });
     expect(listJson.tokens.find((t) => t.id === 'Deploy-Bot')).toMatchObject({ source: 'config', created_at: null });
     expect(JSON.stringify(listJson)).not.toMatch(/createdBy|expiresAt|lastUsedAt/);
   });
@@ -130,7 +150,9 @@ authentication:
     for (const grace of ['30d', '8d', 'soon']) {
       const res = await cli('tokens', 'rotate', id, '--config', config, '--grace', grace);
       expect(res.code).toBe(2);
-      expect(res.stderr).toMatch(grace === 'soon' ? /--grace: grace must be a number of seconds or a duration/ : /--grace: grace must be at most 604800 seconds \(7 days\)/);
+      expect(res.stderr).toMatch(
+        grace === 'soon' ? /--grace: grace must be a number of seconds or a duration/ : /--grace: grace must be at most 604800 seconds \(7 days\)/,
+      );
       expect(res.stdout).toBe('');
     }
     const listed = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout).tokens;
@@ -155,7 +177,9 @@ authentication:
     expect(res.stdout).toMatch(/imported\s+Deploy Bot \(id [0-9A-Za-z]{12}\)/);
     // The store's ttl (90d here) is not applied: a never-expiring config token stays never-expiring, and it says so.
     expect(res.stdout).toContain("Imported tokens never expire, like the config tokens they copy (the store's ttl is not applied)");
-    const imported = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout).tokens.find((t: { name: string; source: string }) => t.name === 'Deploy Bot' && t.source === 'store');
+    const imported = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout).tokens.find(
+      (t: { name: string; source: string }) => t.name === 'Deploy Bot' && t.source === 'store',
+    );
     expect(imported.expires_at).toBeNull();
     expect(res.stdout).toContain('accept_imported: true');
     expect(res.stdout).toContain('Remove these entries from authentication.methods.token.tokens: "Deploy Bot"');
@@ -189,7 +213,9 @@ authentication:
     );
     const res = await cli('tokens', 'import', '--config', capped);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/Imported tokens expire 2592000 seconds from now \(\d{4}-\d{2}-\d{2}T[\d:.]+Z\): the store's max_ttl requires every token to expire/);
+    expect(res.stdout).toMatch(
+      /Imported tokens expire 2592000 seconds from now \(\d{4}-\d{2}-\d{2}T[\d:.]+Z\): the store's max_ttl requires every token to expire/,
+    );
     const [t] = JSON.parse((await cli('tokens', 'list', '--config', capped, '--json')).stdout).tokens.filter((x: { source: string }) => x.source === 'store');
     expect(Date.parse(t.expires_at) - Date.parse(t.created_at)).toBe(30 * 86_400_000);
   });
@@ -208,7 +234,10 @@ authentication:
 
   test('a stopped backend is exit code 1 with a clear message', async () => {
     const down = join(dir, 'down.yml');
-    await writeFile(down, `secrets:\n  providers:\n    vault: { address: "http://127.0.0.1:9", token: t, timeout: 1s, retries: 0 }\nauthentication:\n  methods:\n    token:\n      enabled: true\n      storage: { secrets: { provider: vault } }\n`);
+    await writeFile(
+      down,
+      `secrets:\n  providers:\n    vault: { address: "http://127.0.0.1:9", token: t, timeout: 1s, retries: 0 }\nauthentication:\n  methods:\n    token:\n      enabled: true\n      storage: { secrets: { provider: vault } }\n`,
+    );
     const res = await cli('tokens', 'list', '--config', down);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/Cannot reach Vault/);

@@ -111,9 +111,7 @@ describe('createProvidersFromConfig', () => {
 
 describe('vaultOptionsFromConfig', () => {
   it('maps token auth and the connection options', async () => {
-    const options = await vaultOptionsFromConfig(
-      vaultConfig({ mount: 'kv', kv_version: 'auto', namespace: 'team', token: 't0k', timeout: '2s', retries: 3 }),
-    );
+    const options = await vaultOptionsFromConfig(vaultConfig({ mount: 'kv', kv_version: 'auto', namespace: 'team', token: 't0k', timeout: '2s', retries: 3 }));
     expect(options).toEqual({
       address: 'https://vault.example:8200',
       mount: 'kv',

@@ -44,7 +44,11 @@ describe('resolveSecretRefs', () => {
   describe('syntaxes', () => {
     it('resolves {{ secret.<provider>.<path>.<key> }}, with or without whitespace', async () => {
       const out = await resolveSecretRefs(
-        { a: '{{ secret.memory.flipt/tokens/ci-token.value }}', b: '{{secret.memory.flipt/tokens/ci-token.value}}', c: '{{   secret.memory.flipt/tokens/ci-token.value   }}' },
+        {
+          a: '{{ secret.memory.flipt/tokens/ci-token.value }}',
+          b: '{{secret.memory.flipt/tokens/ci-token.value}}',
+          c: '{{   secret.memory.flipt/tokens/ci-token.value   }}',
+        },
         providers,
       );
       expect(out).toEqual({ a: CI_TOKEN, b: CI_TOKEN, c: CI_TOKEN });

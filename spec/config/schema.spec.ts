@@ -80,8 +80,8 @@ describe('config schema', () => {
 
   describe('static tokens', () => {
     const withTokens = (tokens: unknown) =>
-      parseConfig({ secrets: { providers: { memory: {} } }, authentication: { methods: { token: { enabled: true, tokens } } } }).authentication.methods
-        .token.tokens;
+      parseConfig({ secrets: { providers: { memory: {} } }, authentication: { methods: { token: { enabled: true, tokens } } } }).authentication.methods.token
+        .tokens;
 
     it('accepts the list form', () => {
       const tokens = withTokens([

@@ -53,7 +53,11 @@ describeWith('chromium', 'demo app in Chromium', () => {
     const { context, page } = await openPage(browser, url);
     const evil = express();
     evil.get('/', (_req, res) =>
-      res.type('html').send(`<form id="f" method="post" action="${url}/logout"><input name="_csrf" value="guess"></form><script>document.getElementById('f').submit()</script>`),
+      res
+        .type('html')
+        .send(
+          `<form id="f" method="post" action="${url}/logout"><input name="_csrf" value="guess"></form><script>document.getElementById('f').submit()</script>`,
+        ),
     );
     const attacker = await listen(evil);
     try {

@@ -75,7 +75,10 @@ async function walk(demo: Demo): Promise<void> {
   expect((await fetch(`${demo.url}/api/hello`)).status).toBe(401);
 
   // create a token through the admin API, then use it
-  const created = await fetch(`${demo.url}/api/v2/auth/tokens`, bearer(token, { method: 'POST', body: JSON.stringify({ name: 'made in the demo spec', scopes: ['read'] }) }));
+  const created = await fetch(
+    `${demo.url}/api/v2/auth/tokens`,
+    bearer(token, { method: 'POST', body: JSON.stringify({ name: 'made in the demo spec', scopes: ['read'] }) }),
+  );
   expect(created.status).toBe(201);
   const made = (await created.json()) as { token: string };
   expect(await (await fetch(`${demo.url}/api/hello`, bearer(made.token))).json()).toEqual({ hello: 'made in the demo spec', scopes: ['read'] });
@@ -172,7 +175,10 @@ describe('demo app on the file provider (npm start)', () => {
     const line = /CLI on this store: (.+)$/m.exec(demo.proc.output())?.[1] as string;
     expect(line).toContain('--config demo-app/config/file.yml');
     const key = (await readFile(join(dir, 'secrets.key'), 'utf8')).trim();
-    const listed = execFileSync('sh', ['-c', line.replace('npx express-secrets-auth', `${JSON.stringify(process.execPath)} dist/cli.js`)], { cwd: ROOT, encoding: 'utf8' });
+    const listed = execFileSync('sh', ['-c', line.replace('npx express-secrets-auth', `${JSON.stringify(process.execPath)} dist/cli.js`)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(listed).toContain('bootstrap-admin');
     expect(listed).not.toContain(key);
   }, 60_000);
@@ -196,7 +202,9 @@ describe('demo app on the file provider (npm start)', () => {
     await writeFile(join(dir, 'secrets', 'demo', 'app.json'), JSON.stringify({ esa: 1, version: 1, data: { session_secret: 'x' } }));
     const proc = boot([SERVER, '--port', '0'], fileEnv());
     expect(await exitCode(proc)).toBe(1);
-    expect(proc.output().trim()).toBe(`demo: ${join(dir, 'secrets')} holds demo data written without encryption. Delete it (rm -rf ${join(dir, 'secrets')}) to start encrypted, or set DEMO_DATA_DIR to another folder.`);
+    expect(proc.output().trim()).toBe(
+      `demo: ${join(dir, 'secrets')} holds demo data written without encryption. Delete it (rm -rf ${join(dir, 'secrets')}) to start encrypted, or set DEMO_DATA_DIR to another folder.`,
+    );
     expect(existsSync(join(dir, 'secrets.key'))).toBe(false);
   }, 30_000);
 
@@ -217,9 +225,13 @@ describe('demo app on the file provider (npm start)', () => {
       expect((await post('/login', new URLSearchParams({ username: 'demo', password: 'demo-password' }).toString())).status).toBe(403);
       expect((await post('/login', form({ username: 'demo', password: 'demo-password', _csrf: 'x'.repeat(43) }))).status).toBe(403);
       expect((await post('/login', form({ username: 'demo', password: 'demo-password' }), { origin: 'http://evil.example' })).status).toBe(403);
-      expect((await post('/logout', form({}), { origin: '' , 'sec-fetch-site': 'same-site' })).status).toBe(403);
+      expect((await post('/logout', form({}), { origin: '', 'sec-fetch-site': 'same-site' })).status).toBe(403);
       const loggedIn = await login(demo.url);
-      const logoutWithoutField = await fetch(`${demo.url}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: loggedIn.cookies.join('; '), origin: demo.url } });
+      const logoutWithoutField = await fetch(`${demo.url}/logout`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: loggedIn.cookies.join('; '), origin: demo.url },
+      });
       expect(logoutWithoutField.status).toBe(403);
       expect((await visit(demo.url, loggedIn.cookies)).html).toContain('Hello, Demo Operator');
 
@@ -272,7 +284,13 @@ describeWith('openbao', 'npm run demo:vault (scripts/demo-vault.js)', () => {
 
   test('OpenBao logs to a file; the terminal shows VAULT_ADDR/VAULT_TOKEN, the app URL and the admin token; both work', async () => {
     const baoPort = await freePort();
-    const proc = boot([join(ROOT, 'scripts', 'demo-vault.js'), '--port', '0'], { DEMO_DATA_DIR: dir, BAO_PORT: String(baoPort), PORT: '', VAULT_ADDR: '', VAULT_TOKEN: '' });
+    const proc = boot([join(ROOT, 'scripts', 'demo-vault.js'), '--port', '0'], {
+      DEMO_DATA_DIR: dir,
+      BAO_PORT: String(baoPort),
+      PORT: '',
+      VAULT_ADDR: '',
+      VAULT_TOKEN: '',
+    });
     try {
       const [, address] = await waitFor(proc, /^\s+export VAULT_ADDR=(\S+)$/m, 60_000);
       const [, rootToken] = await waitFor(proc, /^\s+export VAULT_TOKEN=(\S+)$/m);
@@ -294,7 +312,13 @@ describeWith('openbao', 'npm run demo:vault (scripts/demo-vault.js)', () => {
     const held = await takenPort();
     const baoPort = await freePort();
     try {
-      const proc = boot([join(ROOT, 'scripts', 'demo-vault.js')], { DEMO_DATA_DIR: dir, BAO_PORT: String(baoPort), PORT: String(held.port), VAULT_ADDR: '', VAULT_TOKEN: '' });
+      const proc = boot([join(ROOT, 'scripts', 'demo-vault.js')], {
+        DEMO_DATA_DIR: dir,
+        BAO_PORT: String(baoPort),
+        PORT: String(held.port),
+        VAULT_ADDR: '',
+        VAULT_TOKEN: '',
+      });
       expect(await exitCode(proc, 60_000)).toBe(1);
       expect(proc.output()).toContain(`demo: Port ${held.port} is in use; set PORT=`);
       expect(stackOrPaths(proc.output(), ROOT)).toEqual([]);

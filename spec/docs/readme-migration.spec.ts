@@ -26,7 +26,12 @@ async function run(env: NodeJS.ProcessEnv): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   try {
     const deadline = Date.now() + 20_000;
-    while (!(await fetch(`${url}/me`).then(() => true, () => false))) {
+    while (
+      !(await fetch(`${url}/me`).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (app.child.exitCode !== null || Date.now() > deadline) throw new Error(`migrate.mjs did not start:\n${app.output()}`);
       await sleep(100);
     }

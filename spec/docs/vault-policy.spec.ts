@@ -35,8 +35,7 @@ function substitute(policy: string, pairs: [string, string][]): string {
 }
 
 /** A session whose cookie expires `ms` from now. */
-const sess = (ms: number, data: Record<string, unknown> = {}) =>
-  ({ cookie: { originalMaxAge: ms, expires: new Date(Date.now() + ms) }, ...data }) as never;
+const sess = (ms: number, data: Record<string, unknown> = {}) => ({ cookie: { originalMaxAge: ms, expires: new Date(Date.now() + ms) }, ...data }) as never;
 
 /** A token bound only to `policies` (+ default) and a provider using it. */
 async function limitedProvider(policies: string[], opts: { mount: string; kvVersion: 1 | 2 | 'auto' }): Promise<VaultProvider> {

@@ -98,7 +98,11 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
       const res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
       status = res.status;
       body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
-      setCookie = res.headers.getSetCookie().find((c) => c.startsWith('connect.sid='))?.split(';')[0] ?? null;
+      setCookie =
+        res.headers
+          .getSetCookie()
+          .find((c) => c.startsWith('connect.sid='))
+          ?.split(';')[0] ?? null;
     } catch {
       status = 0;
     }

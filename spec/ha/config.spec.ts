@@ -15,7 +15,15 @@ const vaultOf = (vault: string) => {
 describe('secrets.providers.vault HA options', () => {
   test('addresses, consistency and failover_budget map to addresses, consistency and failoverBudgetMs', async () => {
     const config = vaultOf(
-      ['addresses:', '  - http://10.0.0.1:8200', '  - http://10.0.0.2:8200', '  - http://10.0.0.3:8200', 'consistency: eventual', 'failover_budget: 15s', 'token: t'].join('\n'),
+      [
+        'addresses:',
+        '  - http://10.0.0.1:8200',
+        '  - http://10.0.0.2:8200',
+        '  - http://10.0.0.3:8200',
+        'consistency: eventual',
+        'failover_budget: 15s',
+        'token: t',
+      ].join('\n'),
     );
     const options = await vaultOptionsFromConfig(config, { env: {} });
     expect(options).toMatchObject({
@@ -41,12 +49,18 @@ describe('secrets.providers.vault HA options', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(problems('address: http://a:8200\naddresses: [http://b:8200]')).toContainEqual(expect.stringMatching(/^secrets\.providers\.vault\.addresses: set either address .* not both/));
+    expect(problems('address: http://a:8200\naddresses: [http://b:8200]')).toContainEqual(
+      expect.stringMatching(/^secrets\.providers\.vault\.addresses: set either address .* not both/),
+    );
     expect(problems('token: t')).toContainEqual('secrets.providers.vault.address: required');
-    expect(problems('addresses: [http://a:8200, "not a url"]')).toContainEqual(expect.stringMatching(/^secrets\.providers\.vault\.addresses\[1\]: must be an http/));
+    expect(problems('addresses: [http://a:8200, "not a url"]')).toContainEqual(
+      expect.stringMatching(/^secrets\.providers\.vault\.addresses\[1\]: must be an http/),
+    );
     expect(problems('addresses: []')).toContainEqual(expect.stringMatching(/^secrets\.providers\.vault\.addresses/));
     expect(problems('address: http://a:8200\nconsistency: weak')).toContainEqual(expect.stringMatching(/^secrets\.providers\.vault\.consistency/));
-    expect(problems('address: http://a:8200\nfailover_budget: soon')).toContainEqual(expect.stringMatching(/^secrets\.providers\.vault\.failover_budget: expected a duration/));
+    expect(problems('address: http://a:8200\nfailover_budget: soon')).toContainEqual(
+      expect.stringMatching(/^secrets\.providers\.vault\.failover_budget: expected a duration/),
+    );
     expect(() => parseConfigText(yaml('token: t'))).toThrow(ConfigError);
   });
 });

@@ -9,9 +9,5 @@ export function docPolicyKv2(prefix: string): string {
   const at = text.indexOf(marker);
   const block = at < 0 ? null : /^```hcl\n([\s\S]*?)^```/m.exec(text.slice(at + marker.length));
   if (!block) throw new Error(`docs/vault.md has no "${marker}" hcl block`);
-  return block[1]
-    .split('"secret/data/app/')
-    .join(`"secret/data/${prefix}/`)
-    .split('"secret/metadata/app/')
-    .join(`"secret/metadata/${prefix}/`);
+  return block[1].split('"secret/data/app/').join(`"secret/data/${prefix}/`).split('"secret/metadata/app/').join(`"secret/metadata/${prefix}/`);
 }

@@ -81,6 +81,8 @@ describe('the packed tarball in a consumer project', () => {
   test('node loads the installed package with require and with import', () => {
     const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: consumer.dir, encoding: 'utf8' }).trim();
     expect(run(['-e', "console.log(typeof require('express-secrets-auth').SecretsSessionStore)"])).toBe('function');
-    expect(run(['--input-type=module', '-e', "import { SecretsSessionStore } from 'express-secrets-auth'; console.log(typeof SecretsSessionStore)"])).toBe('function');
+    expect(run(['--input-type=module', '-e', "import { SecretsSessionStore } from 'express-secrets-auth'; console.log(typeof SecretsSessionStore)"])).toBe(
+      'function',
+    );
   });
 });

@@ -32,22 +32,39 @@ const cookie = () => ({ originalMaxAge: 600_000, expires: new Date(Date.now() + 
 
 const ops = {
   init(backend) {
-    provider = backend.kind === 'file'
-      ? lib.createFileProvider({ basePath: backend.basePath, fsync: false })
-      : lib.createVaultProvider({ address: backend.address, auth: { method: 'token', token: backend.token }, mount: backend.mount, kvVersion: backend.kvVersion });
+    provider =
+      backend.kind === 'file'
+        ? lib.createFileProvider({ basePath: backend.basePath, fsync: false })
+        : lib.createVaultProvider({
+            address: backend.address,
+            auth: { method: 'token', token: backend.token },
+            mount: backend.mount,
+            kvVersion: backend.kvVersion,
+          });
     // Every verification reads the backend (no verify cache) and every use makes a last_used_at write due.
     tokens = new lib.TokenStore({
-      provider, path: backend.tokensPath, bcryptCost: 4, verifyCacheTtlMs: 0, lastUsedIntervalMs: 0,
-      rateLimit: false, createConcurrency: 2, createMaxQueue: 10_000, logger: { warn() {}, error() {} },
+      provider,
+      path: backend.tokensPath,
+      bcryptCost: 4,
+      verifyCacheTtlMs: 0,
+      lastUsedIntervalMs: 0,
+      rateLimit: false,
+      createConcurrency: 2,
+      createMaxQueue: 10_000,
+      logger: { warn() {}, error() {} },
     });
     sessions = new lib.SecretsSessionStore({ provider, path: backend.sessionsPath, cleanupIntervalMs: 0 });
     return { pid: process.pid };
   },
   async createTokens(n, label) {
-    return pool(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
-      const { token, record } = await tokens.create({ name: `${label}-${i}` });
-      return { id: record.id, token };
-    });
+    return pool(
+      Array.from({ length: n }, (_, i) => i),
+      8,
+      async (i) => {
+        const { token, record } = await tokens.create({ name: `${label}-${i}` });
+        return { id: record.id, token };
+      },
+    );
   },
   /** Uses each token `times` times (each a backend read, a bcrypt and a last_used_at write). */
   async use(list, times, spreadMs) {

@@ -117,7 +117,11 @@ async function race(procs: Proc[], backend: Backend, raw: SecretProvider): Promi
     const [a, b, r] = await Promise.all([
       p1.call<{ verifies: number }>('use', use, 2, SPREAD_MS),
       p2.call<{ verifies: number }>('use', use, 2, SPREAD_MS),
-      p0.call<{ revoked: number }>('revoke', chunk.map((t) => t.id), SPREAD_MS),
+      p0.call<{ revoked: number }>(
+        'revoke',
+        chunk.map((t) => t.id),
+        SPREAD_MS,
+      ),
     ]);
     operations += a.verifies + b.verifies + chunk.length;
     revokedAcks += r.revoked;
@@ -157,7 +161,12 @@ async function race(procs: Proc[], backend: Backend, raw: SecretProvider): Promi
     const [a, b, r] = await Promise.all([
       p1.call<{ verifies: number }>('use', use, 2, SPREAD_MS),
       p2.call<{ verifies: number }>('use', use, 2, SPREAD_MS),
-      p0.call<Record<string, string>>('rotate', chunk.map((t) => t.id), 2, SPREAD_MS),
+      p0.call<Record<string, string>>(
+        'rotate',
+        chunk.map((t) => t.id),
+        2,
+        SPREAD_MS,
+      ),
     ]);
     Object.assign(latest, r);
     operations += a.verifies + b.verifies + 2 * chunk.length;
@@ -166,12 +175,27 @@ async function race(procs: Proc[], backend: Backend, raw: SecretProvider): Promi
 
   // What every process sees now.
   const each = <T>(op: string, ...args: unknown[]) => Promise.all(procs.map((p) => p.call<T>(op, ...args)));
-  const revokedAccepted = sum(await each<number>('accepted', doomed.map((t) => t.token)));
-  const controlTokensAccepted = sum(await each<number>('accepted', kept.map((t) => t.token)));
+  const revokedAccepted = sum(
+    await each<number>(
+      'accepted',
+      doomed.map((t) => t.token),
+    ),
+  );
+  const controlTokensAccepted = sum(
+    await each<number>(
+      'accepted',
+      kept.map((t) => t.token),
+    ),
+  );
   const readableEnded = await each<Record<string, unknown>>('readable', [...touched, ...ended]);
   const readableLive = await each<Record<string, string | null>>('readable', live);
   const finalAccepted = sum(await each<number>('accepted', Object.values(latest)));
-  const replacedTokensAccepted = sum(await each<number>('accepted', rotated.map((t) => t.token)));
+  const replacedTokensAccepted = sum(
+    await each<number>(
+      'accepted',
+      rotated.map((t) => t.token),
+    ),
+  );
 
   // What the backend holds, read from here.
   let revokedRecordsLeft = 0;
@@ -260,17 +284,21 @@ describe('3 processes on one file-provider folder', () => {
 });
 
 describeWith('openbao', '3 processes on one OpenBao mount', () => {
-  test.each([2, 1] as const)('KV v%s: revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost', async (kvVersion) => {
-    const { address, token } = sharedVault();
-    const mount = kvVersion === 2 ? 'secret' : uniquePrefix('races-kv1');
-    if (kvVersion === 1) await enableKvV1(address, token, mount);
-    const prefix = uniquePrefix('races');
-    const raw = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion });
-    try {
-      const backend: Backend = { kind: 'vault', address, token, mount, kvVersion, tokensPath: `${prefix}/tokens`, sessionsPath: `${prefix}/sessions` };
-      expectPromises(await withProcs(backend, raw, `openbao-kv${kvVersion}`));
-    } finally {
-      await raw.close();
-    }
-  }, 60_000);
+  test.each([2, 1] as const)(
+    'KV v%s: revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost',
+    async (kvVersion) => {
+      const { address, token } = sharedVault();
+      const mount = kvVersion === 2 ? 'secret' : uniquePrefix('races-kv1');
+      if (kvVersion === 1) await enableKvV1(address, token, mount);
+      const prefix = uniquePrefix('races');
+      const raw = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion });
+      try {
+        const backend: Backend = { kind: 'vault', address, token, mount, kvVersion, tokensPath: `${prefix}/tokens`, sessionsPath: `${prefix}/sessions` };
+        expectPromises(await withProcs(backend, raw, `openbao-kv${kvVersion}`));
+      } finally {
+        await raw.close();
+      }
+    },
+    60_000,
+  );
 });

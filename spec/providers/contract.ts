@@ -92,20 +92,17 @@ export function providerContract(target: ContractTarget): void {
     expect(await provider.list(`${root}/f`)).toEqual([]);
   });
 
-  test.each(HOSTILE_PATHS.map((p) => [JSON.stringify(p).slice(0, 40), p]))(
-    'hostile path %s is rejected before any I/O',
-    async (_label, hostile) => {
-      const before = target.ioCount(provider);
-      await expect(provider.get(hostile)).rejects.toBeInstanceOf(InvalidPathError);
-      await expect(provider.put(hostile, { v: 1 })).rejects.toBeInstanceOf(InvalidPathError);
-      await expect(provider.delete(hostile)).rejects.toBeInstanceOf(InvalidPathError);
-      await expect(provider.get(`${root}/${hostile}`)).rejects.toBeInstanceOf(InvalidPathError);
-      if (hostile !== '' && hostile !== 'trailing/') {
-        await expect(provider.list(hostile)).rejects.toBeInstanceOf(InvalidPathError);
-      }
-      expect(target.ioCount(provider)).toBe(before);
-    },
-  );
+  test.each(HOSTILE_PATHS.map((p) => [JSON.stringify(p).slice(0, 40), p]))('hostile path %s is rejected before any I/O', async (_label, hostile) => {
+    const before = target.ioCount(provider);
+    await expect(provider.get(hostile)).rejects.toBeInstanceOf(InvalidPathError);
+    await expect(provider.put(hostile, { v: 1 })).rejects.toBeInstanceOf(InvalidPathError);
+    await expect(provider.delete(hostile)).rejects.toBeInstanceOf(InvalidPathError);
+    await expect(provider.get(`${root}/${hostile}`)).rejects.toBeInstanceOf(InvalidPathError);
+    if (hostile !== '' && hostile !== 'trailing/') {
+      await expect(provider.list(hostile)).rejects.toBeInstanceOf(InvalidPathError);
+    }
+    expect(target.ioCount(provider)).toBe(before);
+  });
 
   test('an invalid path error never echoes the path (it may be request input)', async () => {
     const err = await provider.get('../evil-secret-looking-input').catch((e: Error) => e);

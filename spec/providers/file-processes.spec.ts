@@ -36,11 +36,15 @@ interface WorkerReport {
 }
 
 function runWorker(libDir: string, base: string, worker: number): Promise<WorkerReport> {
-  const child = spawn(process.execPath, [join(__dirname, 'file-processes.worker.js'), libDir, base, String(worker), String(OPS_PER_WORKER), String(MAX_MS_PER_WORKER), String(CHURN_PATHS)], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(__dirname, 'file-processes.worker.js'), libDir, base, String(worker), String(OPS_PER_WORKER), String(MAX_MS_PER_WORKER), String(CHURN_PATHS)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => {

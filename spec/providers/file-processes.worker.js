@@ -24,7 +24,7 @@ async function increment() {
   await pause();
   const version = seen?.version ?? 0;
   try {
-    const written = await provider.put(path, { n: ((seen?.data.n) ?? 0) + 1 }, { cas: version });
+    const written = await provider.put(path, { n: (seen?.data.n ?? 0) + 1 }, { cas: version });
     report.increments.push({ path, version: written.version });
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;

@@ -22,9 +22,13 @@ describeWith('openbao', 'vault provider over TLS (bao server -dev-tls)', () => {
   beforeAll(async () => {
     const port = await freePort();
     address = `https://127.0.0.1:${port}`;
-    server = spawn(binaryPath('bao') as string, ['server', '-dev', '-dev-tls', '-dev-no-store-token', `-dev-root-token-id=${ROOT}`, `-dev-listen-address=127.0.0.1:${port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    server = spawn(
+      binaryPath('bao') as string,
+      ['server', '-dev', '-dev-tls', '-dev-no-store-token', `-dev-root-token-id=${ROOT}`, `-dev-listen-address=127.0.0.1:${port}`],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     server.stdout?.on('data', (d) => {
       out += d;

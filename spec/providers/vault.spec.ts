@@ -1,12 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import {
-  BackendError,
-  BackendUnavailableError,
-  ConfigError,
-  createVaultProvider,
-  PermissionDeniedError,
-  type VaultProvider,
-} from '../../lib';
+import { BackendError, BackendUnavailableError, ConfigError, createVaultProvider, PermissionDeniedError, type VaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import {
   baoRequest,
@@ -146,7 +139,7 @@ describeWith('openbao', 'vault provider against OpenBao', () => {
     expect((await provider.get(`${prefix}/k`))?.data).toEqual({ v: 1 });
   });
 
-  test('KV v2: a write is one request (no per-key metadata); the mount\'s max_versions bounds the history', async () => {
+  test("KV v2: a write is one request (no per-key metadata); the mount's max_versions bounds the history", async () => {
     const prefix = uniquePrefix('maxv');
     const provider = make({ auth: { method: 'token', token: root } });
     await provider.get(`${prefix}/warm-up`); // the first call also looks the token up and reads secret/config once

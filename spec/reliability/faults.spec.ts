@@ -175,7 +175,13 @@ describeWith('openbao', 'faults on a persistent OpenBao (raft): outage, seal, na
       requests: samples.length,
       statuses: statusCounts(samples),
       duringOutage: { requests: during.length, statuses: statusCounts(during) },
-      failureLatencyMs: { p50: quantile(failures.map((s) => s.end - s.start), 0.5), max: Math.max(...failures.map((s) => s.end - s.start)) },
+      failureLatencyMs: {
+        p50: quantile(
+          failures.map((s) => s.end - s.start),
+          0.5,
+        ),
+        max: Math.max(...failures.map((s) => s.end - s.start)),
+      },
       outageMs: unsealedAt - stoppedAt,
       restartAndUnsealMs: unsealedAt - restartAt,
       recoveryAfterUnsealMs: recoveryMs(samples, unsealedAt),
@@ -269,7 +275,14 @@ describeWith('openbao', 'faults on a persistent OpenBao (raft): outage, seal, na
       provider.delete('policy/x'),
       provider.list('policy'),
     ];
-    const outcomes = await Promise.all(ops.map((p) => p.then(() => 'ok', (e: Error) => e.name)));
+    const outcomes = await Promise.all(
+      ops.map((p) =>
+        p.then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
+      ),
+    );
     const directRequests = provider.requestCount - direct;
 
     await writePolicy(bao.address, root, 'esa-app', APP_POLICY);

@@ -11,7 +11,16 @@ import { join, relative } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import fc from 'fast-check';
-import { bearerAuth, createFileProvider, InvalidPathError, InvalidSessionIdError, type SecretProvider, SecretsSessionStore, tokenAdminRouter, TokenStore } from '../../lib';
+import {
+  bearerAuth,
+  createFileProvider,
+  InvalidPathError,
+  InvalidSessionIdError,
+  type SecretProvider,
+  SecretsSessionStore,
+  tokenAdminRouter,
+  TokenStore,
+} from '../../lib';
 import { isValidSessionId } from '../../lib/session/key';
 import { isValidSegment } from '../../lib/providers/paths';
 import { checksum, generateToken, parseToken } from '../../lib/tokens/format';
@@ -105,7 +114,35 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
   test('Authorization header values: never a 500, only issued tokens accepted, and only as "Bearer <token>"', async () => {
     const tokenPiece = fc.constantFrom(...valid, ...invalid);
     const piece = fc.oneof(
-      fc.constantFrom('Bearer', 'bearer', 'BEARER', 'Bearer ', 'Basic ', 'Digest ', 'Token ', 'Bearer Bearer ', 'Negotiate', 'Bearer,', ' ', '\t', '=', '==', ',', '"', "'", '_', 'esa_', 'é', '\u0000', '\u00ff', '😀', '\u202e', '%20', '\\', 'access_token='),
+      fc.constantFrom(
+        'Bearer',
+        'bearer',
+        'BEARER',
+        'Bearer ',
+        'Basic ',
+        'Digest ',
+        'Token ',
+        'Bearer Bearer ',
+        'Negotiate',
+        'Bearer,',
+        ' ',
+        '\t',
+        '=',
+        '==',
+        ',',
+        '"',
+        "'",
+        '_',
+        'esa_',
+        'é',
+        '\u0000',
+        '\u00ff',
+        '😀',
+        '\u202e',
+        '%20',
+        '\\',
+        'access_token=',
+      ),
       tokenPiece,
       fc.string({ maxLength: 30 }),
       fc.string({ unit: 'grapheme', maxLength: 20 }),
@@ -114,7 +151,16 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
     );
     const header = fc.oneof(
       { weight: 6, arbitrary: fc.array(piece, { maxLength: 6 }).map((a) => a.join('')) },
-      { weight: 2, arbitrary: fc.tuple(fc.constantFrom('Bearer ', 'bearer ', 'BEARER  ', 'Bearer\t', 'Bearer Bearer ', 'Basic '), tokenPiece, fc.constantFrom('', ' ', 'x', `, Bearer ${adminToken}`, ' Bearer')).map((p) => p.join('')) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .tuple(
+            fc.constantFrom('Bearer ', 'bearer ', 'BEARER  ', 'Bearer\t', 'Bearer Bearer ', 'Basic '),
+            tokenPiece,
+            fc.constantFrom('', ' ', 'x', `, Bearer ${adminToken}`, ' Bearer'),
+          )
+          .map((p) => p.join('')),
+      },
       { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 20_000 }).map((n) => `Bearer ${'a'.repeat(n)}`) },
       { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3_000 }), tokenPiece).map(([n, t]) => `Bearer${' '.repeat(n)}${t}`) },
     );
@@ -127,7 +173,9 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
         if (status === 200) {
           accepted++;
           const trimmed = value.trim();
-          const ok = [...valid].some((t) => /^bearer$/i.test(trimmed.slice(0, 6)) && trimmed.endsWith(t) && trimmed.slice(6, -t.length).trim() === '' && /^[ \t]/.test(trimmed.slice(6)));
+          const ok = [...valid].some(
+            (t) => /^bearer$/i.test(trimmed.slice(0, 6)) && trimmed.endsWith(t) && trimmed.slice(6, -t.length).trim() === '' && /^[ \t]/.test(trimmed.slice(6)),
+          );
           expect(ok).toBe(true);
         }
       }),
@@ -202,10 +250,36 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
   }, 60_000);
 
   const hostileSegment = fc.oneof(
-    fc.constantFrom('..', '../', '../../etc/passwd', '..%2f..%2f', '%2e%2e', '%2e%2e%2f', '.', '/', '//', 'a/../b', '\u0000', 'a\u0000b', '\\..\\x', 'C:\\x', '~', '~/x', ' ', '.'.repeat(300), 'a'.repeat(201), 'a'.repeat(195), 'x'.repeat(10_240), 'sess:', 'ok-id'),
+    fc.constantFrom(
+      '..',
+      '../',
+      '../../etc/passwd',
+      '..%2f..%2f',
+      '%2e%2e',
+      '%2e%2e%2f',
+      '.',
+      '/',
+      '//',
+      'a/../b',
+      '\u0000',
+      'a\u0000b',
+      '\\..\\x',
+      'C:\\x',
+      '~',
+      '~/x',
+      ' ',
+      '.'.repeat(300),
+      'a'.repeat(201),
+      'a'.repeat(195),
+      'x'.repeat(10_240),
+      'sess:',
+      'ok-id',
+    ),
     fc.string({ maxLength: 64 }),
     fc.string({ unit: 'binary', maxLength: 64 }),
-    fc.array(fc.constantFrom('..', '.', '/', '%2e', '%2f', '%00', '\u0000', '\\', 'a', 'B7', ':', '@', '=', '+', '-', '_', 'é', '\u202e'), { maxLength: 12 }).map((a) => a.join('')),
+    fc
+      .array(fc.constantFrom('..', '.', '/', '%2e', '%2f', '%00', '\u0000', '\\', 'a', 'B7', ':', '@', '=', '+', '-', '_', 'é', '\u202e'), { maxLength: 12 })
+      .map((a) => a.join('')),
     fc.tuple(fc.constantFrom('../', '%2e%2e/', 'a'), fc.nat(10_240)).map(([p, n]) => p + 'x'.repeat(n)),
   );
 
@@ -302,17 +376,34 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
       { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
       {
         weight: 1,
-        arbitrary: fc.constantFrom('{"__proto__":{"admin":true},"name":"p"}', '{"constructor":{"prototype":{}},"name":"c"}', '{"name":"a","name":"b"}', 'null', '[]', '""', '1e400', '{"name":"\\ud800"}', ''),
+        arbitrary: fc.constantFrom(
+          '{"__proto__":{"admin":true},"name":"p"}',
+          '{"constructor":{"prototype":{}},"name":"c"}',
+          '{"name":"a","name":"b"}',
+          'null',
+          '[]',
+          '""',
+          '1e400',
+          '{"name":"\\ud800"}',
+          '',
+        ),
       },
     );
     const contentType = fc.oneof(
       { weight: 8, arbitrary: fc.constant('application/json') },
-      { weight: 1, arbitrary: fc.constantFrom('application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1'),
+      },
     );
     let created = 0;
     await fc.assert(
       fc.asyncProperty(body, contentType, async (text, type) => {
-        const res = await fetch(`${server.url}${ADMIN}/tokens`, { method: 'POST', headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': type }, body: text });
+        const res = await fetch(`${server.url}${ADMIN}/tokens`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': type },
+          body: text,
+        });
         const answer = (await res.json()) as { error?: { code: string }; token?: string };
         note('admin-create', res.status);
         expect([201, 400, 413, 415]).toContain(res.status);
@@ -394,7 +485,11 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
   test('admin API ids with malformed percent-escapes (%, %zz, overlong UTF-8) answer 400, not 500', async () => {
     const statuses: Record<string, number> = {};
     for (const raw of ['%', '%zz', '%E0%A4%A', '%C0%AE%C0%AE', 'a%2', '%%']) {
-      for (const [method, suffix] of [['GET', ''], ['DELETE', ''], ['POST', '/rotate']]) {
+      for (const [method, suffix] of [
+        ['GET', ''],
+        ['DELETE', ''],
+        ['POST', '/rotate'],
+      ]) {
         const res = await fetch(`${server.url}${ADMIN}/tokens/${raw}${suffix}`, {
           method,
           headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },

@@ -82,7 +82,12 @@ describeWith('openbao', 'load: 200 clients x 50 requests, sessions + bearer toke
       sessionsWithWrongFinalCount: wrongFinal,
       seconds: round(seconds),
       requestsPerSecond: Math.round(latencies.length / seconds),
-      latencyMs: { p50: round(quantile(latencies, 0.5)), p90: round(quantile(latencies, 0.9)), p99: round(quantile(latencies, 0.99)), max: round(quantile(latencies, 1)) },
+      latencyMs: {
+        p50: round(quantile(latencies, 0.5)),
+        p90: round(quantile(latencies, 0.9)),
+        p99: round(quantile(latencies, 0.99)),
+        max: round(quantile(latencies, 1)),
+      },
       vaultRequests: provider.requestCount - vaultBefore,
       sessionCache: CACHE,
       heapMb: { before: round(heapBefore), after: round(heapAfter) },

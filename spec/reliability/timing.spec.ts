@@ -34,7 +34,11 @@ function histogram(series: Record<string, number[]>): string {
     for (const v of values) counts[Math.min(buckets - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
     lines.push(`${label.padEnd(22)} ${counts.map((c) => String(c).padStart(6)).join('')}`);
   }
-  const edges = Array.from({ length: buckets }, (_, i) => round(lo + i * width, 1).toString().padStart(6)).join('');
+  const edges = Array.from({ length: buckets }, (_, i) =>
+    round(lo + i * width, 1)
+      .toString()
+      .padStart(6),
+  ).join('');
   return [`${'bucket start (ms)'.padEnd(22)} ${edges}`, ...lines].join('\n');
 }
 

@@ -4,7 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { RedisStore } from 'connect-redis';
 import type { SessionData, Store } from 'express-session';
 import { createClient } from 'redis';
-import { createFileProvider, createMemoryProvider, createVaultProvider, type SecretProvider, SecretsSessionStore, type SecretsSessionStoreOptions, type SessionSerializer, type VaultProvider } from '../../lib';
+import {
+  createFileProvider,
+  createMemoryProvider,
+  createVaultProvider,
+  type SecretProvider,
+  SecretsSessionStore,
+  type SecretsSessionStoreOptions,
+  type SessionSerializer,
+  type VaultProvider,
+} from '../../lib';
 import { REDIS_URL } from '../support/components';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { removeTempDir, tempDir } from '../support/temp-dir';

@@ -152,7 +152,7 @@ export function behaviourSuite(makeBackend: () => Backend | Promise<Backend>, op
     expect(byId['sid-b']).toMatchObject({ id: 'sid-b', name: 'b' });
   });
 
-  test('clear removes only this store\'s keys (other prefixes survive)', async () => {
+  test("clear removes only this store's keys (other prefixes survive)", async () => {
     const other = backend.create(ns, { prefix: 'other:' });
     await store.set('sid-a', sess(60_000));
     await store.set('sid-b', sess(60_000));
@@ -222,9 +222,7 @@ export function behaviourSuite(makeBackend: () => Backend | Promise<Backend>, op
 
   test('load and createSession (express-session) work unchanged', async () => {
     await store.set('sid-1', sess(60_000, { v: 3 }));
-    const loaded = await new Promise<unknown>((resolve, reject) =>
-      store.load('sid-1', (err: unknown, s?: unknown) => (err ? reject(err) : resolve(s))),
-    );
+    const loaded = await new Promise<unknown>((resolve, reject) => store.load('sid-1', (err: unknown, s?: unknown) => (err ? reject(err) : resolve(s))));
     expect(loaded).toMatchObject({ v: 3, id: 'sid-1' });
     expect((loaded as { cookie: { expires: unknown } }).cookie.expires).toBeInstanceOf(Date);
   });

@@ -104,7 +104,10 @@ function suite(backend: () => Backend): void {
     const a2 = app(p2);
     const login = await request(a1).post('/login').expect(200);
     const cookie = login.headers['set-cookie'] as unknown as string[];
-    const slow = request(a2).get('/slow').set('Cookie', cookie).then((r) => r);
+    const slow = request(a2)
+      .get('/slow')
+      .set('Cookie', cookie)
+      .then((r) => r);
     await sleep(100); // /slow has loaded the session
     await request(a1).post('/logout').set('Cookie', cookie).expect(200);
     release();

@@ -35,11 +35,21 @@ function eventSuite(make: () => Backend | Promise<Backend>): void {
     const touched = sess(120_000);
     await store.touch('sid-1', touched);
     await store.destroy('sid-1');
-    expect(seen).toEqual([['create', 'sid-1'], ['set', 'sid-1'], ['update', 'sid-1'], ['set', 'sid-1'], ['touch', 'sid-1', touched], ['destroy', 'sid-1']]);
+    expect(seen).toEqual([
+      ['create', 'sid-1'],
+      ['set', 'sid-1'],
+      ['update', 'sid-1'],
+      ['set', 'sid-1'],
+      ['touch', 'sid-1', touched],
+      ['destroy', 'sid-1'],
+    ]);
     // after a destroy the next set is a create again
     seen.length = 0;
     await store.set('sid-1', sess(60_000));
-    expect(seen).toEqual([['create', 'sid-1'], ['set', 'sid-1']]);
+    expect(seen).toEqual([
+      ['create', 'sid-1'],
+      ['set', 'sid-1'],
+    ]);
   });
 
   test('no event for a failed set, a touch that writes nothing (touchAfter or an unknown session)', async () => {

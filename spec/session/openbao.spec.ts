@@ -54,7 +54,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
     await provider.close();
   });
 
-  test('a session keeps one version only (the mount\'s max_versions 1, no per-key metadata); destroy leaves no metadata behind (raw GET metadata -> 404)', async () => {
+  test("a session keeps one version only (the mount's max_versions 1, no per-key metadata); destroy leaves no metadata behind (raw GET metadata -> 404)", async () => {
     const provider = openbaoProvider();
     const path = uniquePrefix('versions');
     const store = new SecretsSessionStore({ provider, path, cleanupIntervalMs: 0 });
@@ -108,7 +108,7 @@ describeWith('openbao', 'SecretsSessionStore on OpenBao KV v2', () => {
       await Promise.all(stores.map((s) => s.provider.close()));
     });
 
-    test('with cache: a logout on B is seen on A within cache.ttlMs, and A\'s touch never resurrects it', async () => {
+    test("with cache: a logout on B is seen on A within cache.ttlMs, and A's touch never resurrects it", async () => {
       const ttl = 1_000;
       const { stores, a, b } = pair({ ttlMs: ttl, max: 1000 });
       const login = await request(a).post('/login?user=carol').expect(200);
@@ -160,7 +160,10 @@ describe.each(expressVersions)('backend errors reach express-session as 500 (%s)
     const app = sessionApp(express, (await brokenStore(kind)) as unknown as Store);
     const started = Date.now();
     await request(app).post('/login-and-save').expect(500, { error: 'BackendUnavailableError' });
-    await request(app).get('/me').set('Cookie', await validCookie()).expect(500, { error: 'BackendUnavailableError' });
+    await request(app)
+      .get('/me')
+      .set('Cookie', await validCookie())
+      .expect(500, { error: 'BackendUnavailableError' });
     expect(Date.now() - started).toBeLessThan(5_000); // the timeout turned a hang into an error
   });
 
@@ -170,6 +173,9 @@ describe.each(expressVersions)('backend errors reach express-session as 500 (%s)
     const app = sessionApp(express, store as unknown as Store);
     const login = await request(app).post('/login').expect(200);
     await provider.put(store.keyOf(login.body.sid), { session: '{not json', expires_at: Date.now() + 60_000, sid: login.body.sid });
-    await request(app).get('/me').set('Cookie', sessionCookie(login) as string).expect(500, { error: 'SyntaxError' });
+    await request(app)
+      .get('/me')
+      .set('Cookie', sessionCookie(login) as string)
+      .expect(500, { error: 'SyntaxError' });
   });
 });

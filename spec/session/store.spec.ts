@@ -3,7 +3,15 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionData } from 'express-session';
-import { BackendUnavailableError, ConfigError, createFileProvider, createMemoryProvider, InvalidSessionIdError, type SecretProvider, SecretsSessionStore } from '../../lib';
+import {
+  BackendUnavailableError,
+  ConfigError,
+  createFileProvider,
+  createMemoryProvider,
+  InvalidSessionIdError,
+  type SecretProvider,
+  SecretsSessionStore,
+} from '../../lib';
 import { sidDigest } from '../../lib/session/key';
 import { roundTrip, sess } from './behaviour';
 import { removeTempDir, tempDir } from '../support/temp-dir';

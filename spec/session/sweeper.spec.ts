@@ -8,7 +8,11 @@ import { sess } from './behaviour';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 import { sleep } from '../support/sleep';
 
-const record = (expiresAt: number | null, sid?: string) => ({ session: JSON.stringify(sess(60_000)), expires_at: expiresAt, ...(sid === undefined ? {} : { sid }) });
+const record = (expiresAt: number | null, sid?: string) => ({
+  session: JSON.stringify(sess(60_000)),
+  expires_at: expiresAt,
+  ...(sid === undefined ? {} : { sid }),
+});
 /** The name a session is stored under (default path and prefix). */
 const name = (sid: string) => `sess:${sidDigest(sid)}`;
 const key = (sid: string) => `sessions/${name(sid)}`;
@@ -61,7 +65,7 @@ describe('background sweeper', () => {
     expect(jittered(1000, () => 0.999999)).toBe(1500);
   });
 
-  test('default interval 15 minutes (jittered), on an unref\'d timer; 0 and false disable it', async () => {
+  test("default interval 15 minutes (jittered), on an unref'd timer; 0 and false disable it", async () => {
     const spy = jest.spyOn(global, 'setTimeout');
     const store = new SecretsSessionStore({ provider: createMemoryProvider() });
     expect(spy).toHaveBeenCalledTimes(1);
@@ -155,7 +159,9 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
     const { maxMs, wallMs, tookMs } = await maxBlockMs(async () => {
       result = await store.sweep();
     });
-    console.log(`sweep of 10,000 sessions (memory): ${tookMs.toFixed(0)} ms, longest event-loop block ${maxMs.toFixed(1)} ms (wall-clock gap ${wallMs.toFixed(1)} ms)`);
+    console.log(
+      `sweep of 10,000 sessions (memory): ${tookMs.toFixed(0)} ms, longest event-loop block ${maxMs.toFixed(1)} ms (wall-clock gap ${wallMs.toFixed(1)} ms)`,
+    );
     expect(result).toEqual({ scanned: 10_000, deleted: 5_000 });
     expect(maxMs).toBeLessThan(50);
   }, 60_000);
@@ -170,7 +176,9 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
       const { maxMs, wallMs, tookMs } = await maxBlockMs(async () => {
         result = await store.sweep();
       });
-      console.log(`sweep of 10,000 sessions (file): ${tookMs.toFixed(0)} ms, longest event-loop block ${maxMs.toFixed(1)} ms (wall-clock gap ${wallMs.toFixed(1)} ms)`);
+      console.log(
+        `sweep of 10,000 sessions (file): ${tookMs.toFixed(0)} ms, longest event-loop block ${maxMs.toFixed(1)} ms (wall-clock gap ${wallMs.toFixed(1)} ms)`,
+      );
       expect(result).toEqual({ scanned: 10_000, deleted: 5_000 });
       expect(maxMs).toBeLessThan(50);
     } finally {

@@ -44,7 +44,10 @@ describe('deprecated option names', () => {
     expect(() => new TokenStore({ provider, verifyCacheTtl: -1 })).toThrow(/verifyCacheTtlMs/);
     expect(() => new TokenStore({ provider, lastUsedInterval: -5 })).toThrow(/lastUsedIntervalMs/);
     const store = new TokenStore({ provider, verifyCacheTtl: 0, lastUsedInterval: 0 });
-    expect(deprecations().map(([m]) => m)).toEqual([expect.stringMatching(/verifyCacheTtl .*verifyCacheTtlMs/), expect.stringMatching(/lastUsedInterval .*lastUsedIntervalMs/)]);
+    expect(deprecations().map(([m]) => m)).toEqual([
+      expect.stringMatching(/verifyCacheTtl .*verifyCacheTtlMs/),
+      expect.stringMatching(/lastUsedInterval .*lastUsedIntervalMs/),
+    ]);
     await store.close();
   });
 

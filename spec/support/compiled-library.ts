@@ -29,7 +29,10 @@ async function newestMtime(dir: string): Promise<number> {
  */
 export async function compiledLibrary(scratch: string): Promise<{ libDir: string; via: string }> {
   const dist = join(ROOT, 'dist');
-  const distTime = await fs.stat(join(dist, 'index.js')).then((s) => s.mtimeMs, () => 0);
+  const distTime = await fs.stat(join(dist, 'index.js')).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   const lib = join(ROOT, 'lib');
   if (distTime > (await newestMtime(lib))) return { libDir: dist, via: 'dist' };
   const out = join(scratch, 'lib');
@@ -46,4 +49,3 @@ export async function compiledLibrary(scratch: string): Promise<{ libDir: string
   }
   return { libDir: out, via: 'lib transpiled by the spec' };
 }
-

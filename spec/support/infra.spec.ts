@@ -37,12 +37,7 @@ describeWith('openbao', 'shared OpenBao dev server', () => {
     const { address, token } = sharedVault();
     const mount = uniquePrefix('kv1');
     await enableKvV1(address, token, mount);
-    const ui = await baoRequest<{ data: { options: { version: string } } }>(
-      address,
-      token,
-      'GET',
-      `sys/internal/ui/mounts/${mount}`,
-    );
+    const ui = await baoRequest<{ data: { options: { version: string } } }>(address, token, 'GET', `sys/internal/ui/mounts/${mount}`);
     expect(ui.body?.data.options.version).toBe('1');
     expect((await baoRequest(address, token, 'POST', `${mount}/a/b`, { x: 1 })).status).toBe(204);
     const read = await baoRequest<{ data: unknown }>(address, token, 'GET', `${mount}/a/b`);

@@ -159,7 +159,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<OpenBaoCl
   try {
     for (const file of configFiles) procs.push(spawnServer(file));
     const seal = (address: string) => baoRequest<{ sealed: boolean; initialized: boolean }>(address, undefined, 'GET', 'sys/seal-status');
-    for (const address of addresses) await until(`${address} answering`, async () => ((await seal(address)).status === 200 ? true : undefined), START_TIMEOUT_MS, tails);
+    for (const address of addresses)
+      await until(`${address} answering`, async () => ((await seal(address)).status === 200 ? true : undefined), START_TIMEOUT_MS, tails);
 
     const init = await baoRequest<{ root_token: string; keys_base64: string[] }>(addresses[0] as string, undefined, 'POST', 'sys/init', {
       secret_shares: 1,
@@ -171,16 +172,20 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<OpenBaoCl
 
     const unseal = async (address: string): Promise<void> => {
       // A joining node needs retry_join to have fetched the challenge before unseal takes effect.
-      await until(`${address} unsealed`, async () => {
-        const status = await seal(address);
-        if (status.body?.initialized && !status.body.sealed) return true;
-        if (status.body?.sealed) await baoRequest(address, undefined, 'POST', 'sys/unseal', { key: unsealKey });
-        return undefined;
-      }, START_TIMEOUT_MS, tails);
+      await until(
+        `${address} unsealed`,
+        async () => {
+          const status = await seal(address);
+          if (status.body?.initialized && !status.body.sealed) return true;
+          if (status.body?.sealed) await baoRequest(address, undefined, 'POST', 'sys/unseal', { key: unsealKey });
+          return undefined;
+        },
+        START_TIMEOUT_MS,
+        tails,
+      );
     };
     await unseal(addresses[0] as string);
-    const leaderOf = async (address: string) =>
-      (await baoRequest<{ is_self: boolean; leader_address: string }>(address, undefined, 'GET', 'sys/leader')).body;
+    const leaderOf = async (address: string) => (await baoRequest<{ is_self: boolean; leader_address: string }>(address, undefined, 'GET', 'sys/leader')).body;
     await until('a first active node', async () => ((await leaderOf(addresses[0] as string))?.is_self ? true : undefined), START_TIMEOUT_MS, tails);
     // Autopilot promotes a joined node to voter once it has been healthy this long (default 10 s).
     await baoRequest(addresses[0] as string, rootToken, 'POST', 'sys/storage/raft/autopilot/configuration', {
@@ -253,10 +258,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<OpenBaoCl
     );
     // Every standby serves KV reads locally (KV v2 on a standby waits for the upgrade marker).
     for (const node of nodes) {
-      await until(`KV v2 served by ${node.address}`, async () => {
-        const res = await baoRequest(node.address, rootToken, 'GET', 'secret/data/esa-cluster-probe');
-        return res.status === 404 ? true : undefined;
-      }, START_TIMEOUT_MS, tails);
+      await until(
+        `KV v2 served by ${node.address}`,
+        async () => {
+          const res = await baoRequest(node.address, rootToken, 'GET', 'secret/data/esa-cluster-probe');
+          return res.status === 404 ? true : undefined;
+        },
+        START_TIMEOUT_MS,
+        tails,
+      );
     }
     return { nodes, addresses, rootToken, activeNode, stop: stopAll };
   } catch (err) {

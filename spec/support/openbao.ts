@@ -45,9 +45,7 @@ interface BaoProcess {
 function baoBinary(): string {
   const bao = binaryPath('bao');
   if (!bao) {
-    throw new Error(
-      'OpenBao binary `bao` not found on PATH or in .tools/openbao: run `node scripts/provision.js`',
-    );
+    throw new Error('OpenBao binary `bao` not found on PATH or in .tools/openbao: run `node scripts/provision.js`');
   }
   return bao;
 }
@@ -93,13 +91,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `address + path` until `accept(status)` or the process exits or the timeout passes. */
-async function waitFor(
-  proc: BaoProcess,
-  address: string,
-  path: string,
-  accept: (status: number) => boolean,
-  what: string,
-): Promise<void> {
+async function waitFor(proc: BaoProcess, address: string, path: string, accept: (status: number) => boolean, what: string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   let last = 'no response';
   let exitedWith: string | null = null;
@@ -120,9 +112,7 @@ async function waitFor(
     }
     await sleep(50);
   }
-  throw new Error(
-    `OpenBao at ${address} not ready (${what}) after ${START_TIMEOUT_MS / 1000} s (last: ${last}). Last output:\n${proc.tail()}`,
-  );
+  throw new Error(`OpenBao at ${address} not ready (${what}) after ${START_TIMEOUT_MS / 1000} s (last: ${last}). Last output:\n${proc.tail()}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,13 +289,7 @@ export async function baoRequest<T = unknown>(
 }
 
 /** Like baoRequest but returns the body and throws (method, path, status, errors) unless 2xx. */
-async function api<T = unknown>(
-  address: string,
-  token: string | undefined,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
+async function api<T = unknown>(address: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
   const res = await baoRequest<T & { errors?: string[] }>(address, token, method, path, body);
   if (res.status < 200 || res.status > 299) {
     const errors = res.body?.errors?.join('; ') ?? '';
@@ -330,12 +314,7 @@ export async function writePolicy(address: string, token: string, name: string, 
 }
 
 /** Creates a token with these policies (no `default` policy unless listed) and returns it. */
-export async function createToken(
-  address: string,
-  rootToken: string,
-  policies: string[],
-  opts: { ttl?: string } = {},
-): Promise<string> {
+export async function createToken(address: string, rootToken: string, policies: string[], opts: { ttl?: string } = {}): Promise<string> {
   const body = await api<{ auth: { client_token: string } }>(address, rootToken, 'POST', 'auth/token/create', {
     policies,
     no_default_policy: !policies.includes('default'),
@@ -371,26 +350,13 @@ export async function enableAppRole(
     token_policies: opts.policies,
     token_ttl: opts.tokenTtl ?? '1h',
   });
-  const role = await api<{ data: { role_id: string } }>(
-    address,
-    rootToken,
-    'GET',
-    `auth/${mountPath}/role/${roleName}/role-id`,
-  );
-  const secret = await api<{ data: { secret_id: string } }>(
-    address,
-    rootToken,
-    'POST',
-    `auth/${mountPath}/role/${roleName}/secret-id`,
-  );
+  const role = await api<{ data: { role_id: string } }>(address, rootToken, 'GET', `auth/${mountPath}/role/${roleName}/role-id`);
+  const secret = await api<{ data: { secret_id: string } }>(address, rootToken, 'POST', `auth/${mountPath}/role/${roleName}/secret-id`);
   return { role_id: role.data.role_id, secret_id: secret.data.secret_id, mount_path: mountPath, role_name: roleName };
 }
 
 /** Logs in with AppRole credentials and returns the client token. */
-export async function appRoleLogin(
-  address: string,
-  creds: Pick<AppRoleCredentials, 'role_id' | 'secret_id' | 'mount_path'>,
-): Promise<string> {
+export async function appRoleLogin(address: string, creds: Pick<AppRoleCredentials, 'role_id' | 'secret_id' | 'mount_path'>): Promise<string> {
   const body = await api<{ auth: { client_token: string } }>(address, undefined, 'POST', `auth/${creds.mount_path}/login`, {
     role_id: creds.role_id,
     secret_id: creds.secret_id,

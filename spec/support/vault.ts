@@ -35,6 +35,10 @@ export function sharedVault(): SharedVault {
  * reduced to the characters allowed in paths ([A-Za-z0-9._:@+=-]).
  */
 export function uniquePrefix(label: string): string {
-  const clean = label.replace(/[^A-Za-z0-9._:@+=-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 40) || 't';
+  const clean =
+    label
+      .replace(/[^A-Za-z0-9._:@+=-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .slice(0, 40) || 't';
   return `${clean}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }

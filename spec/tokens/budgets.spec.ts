@@ -27,7 +27,12 @@ describe('creation budget', () => {
   test('TokenStore: past createMaxQueue waiting, create() rejects at once with LimitBusyError; verification meanwhile is served', async () => {
     store = new TokenStore({ provider: createMemoryProvider(), bcryptCost: 10, createConcurrency: 1, createMaxQueue: 4, rateLimit: false });
     const existing = await store.create({ name: 'existing' });
-    const flood = Array.from({ length: 100 }, (_, i) => store.create({ name: `flood-${i}` }).then(() => 'created', (err: unknown) => err));
+    const flood = Array.from({ length: 100 }, (_, i) =>
+      store.create({ name: `flood-${i}` }).then(
+        () => 'created',
+        (err: unknown) => err,
+      ),
+    );
     // Not verified yet: needs a bcrypt of its own, from the verification slots.
     const verified = await store.verify(existing.token);
     const outcomes = await Promise.all(flood);

@@ -73,8 +73,13 @@ describe.each([
     }
     const query = await request(appWith()).get(`/api?access_token=${token}`).expect(400);
     expect(query.body.error.message).toMatch(/Authorization header/);
-    await request(appWith({ allowQueryToken: true })).get(`/api?access_token=${token}`).expect(200);
-    await request(appWith({ allowQueryToken: true })).get(`/api?access_token=${token}`).set('Authorization', `Bearer ${token}`).expect(400);
+    await request(appWith({ allowQueryToken: true }))
+      .get(`/api?access_token=${token}`)
+      .expect(200);
+    await request(appWith({ allowQueryToken: true }))
+      .get(`/api?access_token=${token}`)
+      .set('Authorization', `Bearer ${token}`)
+      .expect(400);
   });
 
   test('unknown, tampered, expired and revoked tokens: 401 invalid_token', async () => {
@@ -100,9 +105,14 @@ describe.each([
   });
 
   test('optional: no credentials pass without req.auth, bad ones are still refused', async () => {
-    const res = await request(appWith({ optional: true })).get('/api').expect(200);
+    const res = await request(appWith({ optional: true }))
+      .get('/api')
+      .expect(200);
     expect(res.body.auth).toBeNull();
-    await request(appWith({ optional: true })).get('/api').set('Authorization', 'Bearer nope').expect(401);
+    await request(appWith({ optional: true }))
+      .get('/api')
+      .set('Authorization', 'Bearer nope')
+      .expect(401);
   });
 
   test('failed attempts are limited per client: 429 with Retry-After; successes and app errors do not count', async () => {

@@ -45,7 +45,7 @@ describe('option validation', () => {
     expect((err as Error).message).toMatch(name);
   });
 
-  test('bearerAuth rateLimit options on a TokenStore are a ConfigError: the limit is the store\'s, one per store', () => {
+  test("bearerAuth rateLimit options on a TokenStore are a ConfigError: the limit is the store's, one per store", () => {
     const tokens = new TokenStore({ provider });
     const err = thrown(() => bearerAuth({ tokens, rateLimit: { limit: 5 } }));
     expect(err).toBeInstanceOf(ConfigError);

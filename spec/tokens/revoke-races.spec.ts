@@ -112,11 +112,17 @@ describeWith('openbao', 'revocation races: OpenBao', () => {
     v1 = uniquePrefix('kv1-revoke');
     await enableKvV1(address, token, v1);
   });
-  const vault = (mount: () => string, kvVersion: 1 | 2): Open => async () => {
-    const { address, token } = sharedVault();
-    const provider = createVaultProvider({ address, auth: { method: 'token', token }, mount: mount(), kvVersion });
-    return { provider, close: () => provider.close() };
-  };
+  const vault =
+    (mount: () => string, kvVersion: 1 | 2): Open =>
+    async () => {
+      const { address, token } = sharedVault();
+      const provider = createVaultProvider({ address, auth: { method: 'token', token }, mount: mount(), kvVersion });
+      return { provider, close: () => provider.close() };
+    };
   describe('KV v2', () => suite(vault(() => 'secret', 2)));
-  describe('KV v1', () => suite(vault(() => v1, 1), true));
+  describe('KV v1', () =>
+    suite(
+      vault(() => v1, 1),
+      true,
+    ));
 });

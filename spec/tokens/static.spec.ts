@@ -49,7 +49,12 @@ describe('static tokens from configuration', () => {
     expect(build([{ name: 'a' }])).toThrow(/exactly one of credential and credential_hash/);
     expect(build([{ name: 'a', credential_hash: 'md5:x' }])).toThrow(/credential_hash must be/);
     expect(build({ b: { credential: '{{ secret.vault.app/api.token }}' } })).toThrow(/staticTokens\.b\.credential is not a resolved string/);
-    expect(build([{ name: 'a', credential: CRED }, { name: 'a', credential: `${CRED}x` }])).toThrow(/duplicate token id "a"/);
+    expect(
+      build([
+        { name: 'a', credential: CRED },
+        { name: 'a', credential: `${CRED}x` },
+      ]),
+    ).toThrow(/duplicate token id "a"/);
     try {
       build([{ name: 'a', credential: secret }])();
     } catch (err) {
@@ -71,10 +76,7 @@ describe('static tokens from configuration', () => {
   test('a credential from a secret reference changes when the reference changes on refresh', async () => {
     const vault = createMemoryProvider();
     await vault.put('app/api', { token: 'first-credential-from-vault' });
-    const watcher = await watchSecretRefs<StaticTokensInput>(
-      [{ name: 'ci', credential: '{{ secret.vault.app/api.token }}', scopes: ['deploy'] }],
-      { vault },
-    );
+    const watcher = await watchSecretRefs<StaticTokensInput>([{ name: 'ci', credential: '{{ secret.vault.app/api.token }}', scopes: ['deploy'] }], { vault });
     const logger = recordingLogger();
     const store = new TokenStore({ provider: createMemoryProvider(), staticTokens: watcher, logger });
     expect(await store.verify('first-credential-from-vault')).toMatchObject({ tokenId: 'ci', scopes: ['deploy'] });

@@ -42,7 +42,9 @@ export function initActions(on) {
         const result = await api('POST', `/tokens/${encodeURIComponent(token.id)}/rotate`, { grace: Number($('confirm-grace').value) });
         pending = null;
         $('confirm-dialog').close();
-        const until = result.previous_expires_at ? ` The previous secret works until ${fullFmt.format(new Date(result.previous_expires_at))}.` : ' The previous secret no longer works.';
+        const until = result.previous_expires_at
+          ? ` The previous secret works until ${fullFmt.format(new Date(result.previous_expires_at))}.`
+          : ' The previous secret no longer works.';
         on.rotated(result, `New secret for “${result.name}”.${until}`);
       } else {
         const index = shownIds().indexOf(token.id);

@@ -24,12 +24,19 @@ function expiryTime(e) {
 function updateExpiryHint() {
   show($('create-custom'), $('create-expiry').value === 'custom');
   const at = expiryTime(expiry());
-  $('expiry-hint').textContent = at === null ? 'The token will never expire. Tokens that expire are safer.' : at === undefined ? 'Pick a date.' : `The token will expire on ${fullFmt.format(at)}.`;
+  $('expiry-hint').textContent =
+    at === null
+      ? 'The token will never expire. Tokens that expire are safer.'
+      : at === undefined
+        ? 'Pick a date.'
+        : `The token will expire on ${fullFmt.format(at)}.`;
 }
 
 function pickedScopes() {
   if (limits.allowed_scopes) return [...$('scope-list').querySelectorAll('input:checked')].map((c) => c.value);
-  return $('create-scopes').value.split(/[\s,]+/).filter(Boolean);
+  return $('create-scopes')
+    .value.split(/[\s,]+/)
+    .filter(Boolean);
 }
 
 /** Sets what the form offers from `GET /me`'s limits. */

@@ -24,7 +24,9 @@ export function relative(iso) {
 /** A <time> with the date and, below it, how long ago / from now; `empty` when there is none. */
 export function when(iso, empty) {
   if (!iso) return el('span', { class: 'muted', text: empty });
-  return el('time', { datetime: iso, title: fullFmt.format(new Date(iso)), class: 'when', text: dateFmt.format(new Date(iso)) }, [el('span', { class: 'sub', text: relative(iso) })]);
+  return el('time', { datetime: iso, title: fullFmt.format(new Date(iso)), class: 'when', text: dateFmt.format(new Date(iso)) }, [
+    el('span', { class: 'sub', text: relative(iso) }),
+  ]);
 }
 
 /** The last millisecond of the local day `yyyy-mm-dd` (an <input type=date> value), or null. */

@@ -36,13 +36,17 @@ function matches(t, words) {
 function rotationNote(t) {
   if (!t.rotated_at) return null;
   const parts = [`Rotated ${shortFmt.format(new Date(t.rotated_at))}`];
-  if (t.previous_expires_at && Date.parse(t.previous_expires_at) > Date.now()) parts.push(`old secret works until ${shortFmt.format(new Date(t.previous_expires_at))}`);
+  if (t.previous_expires_at && Date.parse(t.previous_expires_at) > Date.now())
+    parts.push(`old secret works until ${shortFmt.format(new Date(t.previous_expires_at))}`);
   else parts.push('old secret no longer works');
   return el('div', { class: 'tok-note', text: parts.join(' · ') });
 }
 
 function row(t) {
-  const badges = [t.source === 'config' ? el('span', { class: 'source', text: 'config' }) : null, isSignedInWith(t) ? el('span', { class: 'source you', text: 'signed in with this' }) : null];
+  const badges = [
+    t.source === 'config' ? el('span', { class: 'source', text: 'config' }) : null,
+    isSignedInWith(t) ? el('span', { class: 'source you', text: 'signed in with this' }) : null,
+  ];
   const name = el('td', { class: 'cell-name', 'data-label': 'Name' }, [
     el('div', {}, [
       el('span', { class: 'tok-name', text: t.name }),
@@ -58,14 +62,23 @@ function row(t) {
   } else {
     actions.append(
       el('button', { type: 'button', class: 'btn btn-small', 'data-action': 'rotate', 'data-id': t.id, 'aria-label': `Rotate ${t.name}`, text: 'Rotate' }),
-      el('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-action': 'revoke', 'data-id': t.id, 'aria-label': `Revoke ${t.name}`, text: 'Revoke' }),
+      el('button', {
+        type: 'button',
+        class: 'btn btn-small btn-danger',
+        'data-action': 'revoke',
+        'data-id': t.id,
+        'aria-label': `Revoke ${t.name}`,
+        text: 'Revoke',
+      }),
     );
   }
   return el('tr', { 'data-id': t.id, tabindex: '-1', 'aria-label': t.name }, [
     name,
     el('td', { 'data-label': 'ID' }, [el('code', { class: 'tok-id', text: t.id })]),
     el('td', { 'data-label': 'Scopes' }, [el('div', {}, scopes)]),
-    el('td', { 'data-label': 'Created by', class: 'cell-by' }, [t.created_by ? el('span', { text: t.created_by }) : el('span', { class: 'muted', text: t.source === 'config' ? 'config' : '—' })]),
+    el('td', { 'data-label': 'Created by', class: 'cell-by' }, [
+      t.created_by ? el('span', { text: t.created_by }) : el('span', { class: 'muted', text: t.source === 'config' ? 'config' : '—' }),
+    ]),
     el('td', { 'data-label': 'Created' }, [when(t.created_at, '—')]),
     el('td', { 'data-label': 'Expires' }, [when(t.expires_at, 'Never')]),
     el('td', { 'data-label': 'Last used' }, [when(t.last_used_at, 'Never used')]),
