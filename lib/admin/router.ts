@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { parseDuration } from '../shared/duration';
+import { durationSeconds } from '../shared/duration';
 import { ConfigError } from '../errors';
 import { renamedOption } from '../shared/deprecated-option';
 import { parsePath } from '../providers/paths';
@@ -26,12 +26,8 @@ const AUTO_ROTATE_INTERVAL_RENAME = {
 function durationOption(value: number | string | null | undefined, name: string, fallback: number | null): number | null {
   if (value === undefined) return fallback;
   if (value === null) return null;
-  try {
-    const s = parseDuration(value);
-    if (s > 0) return s;
-  } catch {
-    // reported below
-  }
+  const s = durationSeconds(value);
+  if (s !== undefined && s > 0) return s;
   throw new ConfigError(`tokenAdminRouter: ${name} must be a positive number of seconds or a duration like "90d"`);
 }
 

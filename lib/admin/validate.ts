@@ -1,4 +1,4 @@
-import { parseDuration } from '../shared/duration';
+import { durationSeconds } from '../shared/duration';
 import { isValidSegment, parsePath } from '../providers/paths';
 import { isScope, MAX_TOKEN_DESCRIPTION, MAX_TOKEN_NAME } from '../shared/token-limits';
 import { ApiError } from './errors';
@@ -56,13 +56,8 @@ function asObject(body: unknown, allowed: readonly string[]): Record<string, unk
 
 /** Seconds of a duration field (number of seconds or "30d"), or throws a 400 naming the field. */
 export function seconds(value: unknown, field: string): number {
-  if (typeof value !== 'number' && typeof value !== 'string') throw bad(`${field} must be a number of seconds or a duration like "30d".`);
-  let parsed: number;
-  try {
-    parsed = parseDuration(value);
-  } catch {
-    throw bad(`${field} must be a number of seconds or a duration like "30d".`);
-  }
+  const parsed = durationSeconds(value);
+  if (parsed === undefined) throw bad(`${field} must be a number of seconds or a duration like "30d".`);
   return parsed;
 }
 

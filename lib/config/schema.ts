@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parsePath } from '../providers/paths';
 import { isNonArrayObject } from '../shared/objects';
 import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from '../shared/token-limits';
-import { DURATION_HINT, parseDuration } from '../shared/duration';
+import { DURATION_HINT, durationSeconds } from '../shared/duration';
 import { hasSecretRefs } from './refs';
 
 /**
@@ -21,12 +21,10 @@ function duration() {
   return z
     .custom<string | number>((v) => typeof v === 'string' || typeof v === 'number', { message: `expected ${DURATION_HINT}` })
     .transform((value, ctx) => {
-      try {
-        return parseDuration(value);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}` });
-        return z.NEVER;
-      }
+      const seconds = durationSeconds(value);
+      if (seconds !== undefined) return seconds;
+      ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}` });
+      return z.NEVER;
     });
 }
 

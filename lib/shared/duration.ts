@@ -36,6 +36,19 @@ export function parseDuration(input: string | number): number {
   return sumParts(text);
 }
 
+/**
+ * `parseDuration` for callers that report a bad value in their own words (a 400, a ConfigError
+ * naming the option, a schema issue): the seconds, or undefined when `input` is not a duration.
+ */
+export function durationSeconds(input: unknown): number | undefined {
+  if (typeof input !== 'number' && typeof input !== 'string') return undefined;
+  try {
+    return parseDuration(input);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Like `parseDuration`, in milliseconds (rounded to a whole number). */
 export function parseDurationMs(input: string | number): number {
   return Math.round(parseDuration(input) * 1000);

@@ -1,4 +1,4 @@
-import { parseDuration } from '../shared/duration';
+import { durationSeconds } from '../shared/duration';
 import { parsePath } from '../providers/paths';
 import { isScope, MAX_CREATED_BY, MAX_TOKEN_DESCRIPTION, MAX_TOKEN_NAME } from '../shared/token-limits';
 import { TokenError } from './errors';
@@ -59,12 +59,8 @@ export const MAX_DURATION_SECONDS = 100 * 365.25 * 86_400;
 /** Parses a lifetime option into ms: undefined stays undefined, null means none. */
 export function durationMs(value: number | string | null | undefined, field: string): number | null | undefined {
   if (value === undefined || value === null) return value;
-  let seconds: number;
-  try {
-    seconds = parseDuration(value);
-  } catch {
-    throw invalid(`${field} must be a number of seconds or a duration like "30d"`);
-  }
+  const seconds = durationSeconds(value);
+  if (seconds === undefined) throw invalid(`${field} must be a number of seconds or a duration like "30d"`);
   if (seconds <= 0) throw invalid(`${field} must be greater than zero`);
   // Beyond this, expiry times stop being valid dates; "no expiry" is null, not a huge number.
   if (seconds > MAX_DURATION_SECONDS) throw invalid(`${field} must be at most 100 years (use null for no expiry)`);

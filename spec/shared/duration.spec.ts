@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import { parseDuration, parseDurationMs } from '../../lib/shared/duration';
+import { durationSeconds, parseDuration, parseDurationMs } from '../../lib/shared/duration';
 
 describe('parseDuration', () => {
   it.each([
@@ -32,5 +32,19 @@ describe('parseDuration', () => {
     expect(parseDurationMs('1m')).toBe(60_000);
     expect(parseDurationMs('250ms')).toBe(250);
     expect(parseDurationMs(1.5)).toBe(1500);
+  });
+});
+
+describe('durationSeconds', () => {
+  test.each([
+    ['90d', 7_776_000],
+    [30, 30],
+    ['500ms', 0.5],
+  ])('%p is %p seconds', (input, seconds) => {
+    expect(durationSeconds(input)).toBe(seconds);
+  });
+
+  test.each([['soon'], [-1], [null], [{}], [Number.NaN], ['']])('%p is not a duration: undefined, never a throw', (input) => {
+    expect(durationSeconds(input)).toBeUndefined();
   });
 });
