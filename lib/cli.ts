@@ -18,7 +18,7 @@ Commands:
   create --name <name> [--description <text>] [--scopes a,b] [--expires-in 30d]
                          issue a token; its plaintext is printed once
   list                   every token (stored and from the config), never a secret
-  revoke <id>            delete a stored token
+  revoke <id>            revoke a stored token (it stops working at once)
   rotate <id> [--grace 1h] [--expires-in 30d]
                          give a token a new secret; with --grace (at most 7d) the old one
                          keeps working that long
@@ -36,7 +36,7 @@ Options:
 Durations (--expires-in, --grace): "30s", "5m", "1h30m", "90d" or a number of seconds.
 
 Exit codes: 0 done, 1 failed (backend unavailable, permission denied, ...), 2 usage or
-configuration error, 3 no such token / read-only config token.`;
+configuration error, 3 no such token / read-only static token.`;
 
 interface Io {
   out(text: string): void;

@@ -70,7 +70,7 @@ export interface TokenAdminRouterOptions {
   maxGrace?: number | string;
   /**
    * Tokens are "expiring" in the last third of their lifetime; a token whose start is unknown (a
-   * config token with an expiry) is "expiring" this long before it expires. Default "7d".
+   * static token with an expiry) is "expiring" this long before it expires. Default "7d".
    */
   expiringWithin?: number | string;
   /** Scopes a created token may have; default any scope name. */

@@ -10,7 +10,7 @@ export interface ImportResult {
   name: string;
   id?: string;
   status: Status;
-  /** When the imported copy expires: null (never, as the config token did) or `max_ttl` from now. */
+  /** When the imported copy expires: null (never, as the static token did) or `max_ttl` from now. */
   expires_at?: string | null;
   reason?: string;
 }
@@ -21,8 +21,8 @@ export interface ImportIo {
 }
 
 /**
- * `tokens import`: hashes each static config token that has a `credential` into the store under its
- * old string. A config token never expires, and neither does its imported copy: the store's `ttl`
+ * `tokens import`: hashes each static token that has a `credential` into the store under its
+ * old string. A static token never expires, and neither does its imported copy: the store's `ttl`
  * is not applied. Only when the store has a `max_ttl` (every token must expire) is that the
  * lifetime, and the output says so.
  */
@@ -74,7 +74,7 @@ export async function importStatic(
   if (copied) {
     io.out(
       maxTtl === null
-        ? "\nImported tokens never expire, like the config tokens they copy (the store's ttl is not applied); rotate or revoke them with `tokens rotate|revoke <id>`."
+        ? "\nImported tokens never expire, like the static tokens they copy (the store's ttl is not applied); rotate or revoke them with `tokens rotate|revoke <id>`."
         : `\nImported tokens expire ${maxTtl} seconds from now (${expiresAt()}): the store's max_ttl requires every token to expire. Hand out new tokens before then.`,
     );
   }
@@ -83,6 +83,6 @@ export async function importStatic(
     if (needsFlag) io.out('  1. Set `accept_imported: true` under authentication.methods.token.storage.secrets and deploy.');
     io.out(`  ${needsFlag ? 2 : 1}. Remove these entries from authentication.methods.token.tokens: ${moved.map((n) => JSON.stringify(n)).join(', ')}`);
     io.out('     (their secrets may then be deleted from wherever the config referenced them).');
-    io.out('  Rollback: put the entries back; `tokens revoke <id>` removes an imported copy.');
+    io.out('  Rollback: put the entries back; `tokens revoke <id>` revokes an imported copy.');
   }
 }

@@ -217,7 +217,7 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
       .waitFor();
   });
 
-  test('a rotation with an overlap shows when the old secret stops working, in the row', async () => {
+  test('a rotation with a grace period shows when the old secret stops working, in the row', async () => {
     await row('billing-service').getByRole('button', { name: 'Rotate billing-service' }).click();
     await page.selectOption('#confirm-grace', '3600');
     await page.click('#confirm-ok');
@@ -229,7 +229,7 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
       new Date(stored?.previousExpiresAt as string),
     );
     await row('billing-service').locator('.tok-note').getByText(`old secret works until ${until}`).waitFor();
-    expect(await useFromNode(rotated)).toBe(200); // still inside the overlap
+    expect(await useFromNode(rotated)).toBe(200); // still inside the grace period
     rotated = next;
   });
 

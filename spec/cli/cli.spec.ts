@@ -176,7 +176,7 @@ authentication:
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/imported\s+Deploy Bot \(id [0-9A-Za-z]{12}\)/);
     // The store's ttl (90d here) is not applied: a never-expiring config token stays never-expiring, and it says so.
-    expect(res.stdout).toContain("Imported tokens never expire, like the config tokens they copy (the store's ttl is not applied)");
+    expect(res.stdout).toContain("Imported tokens never expire, like the static tokens they copy (the store's ttl is not applied)");
     const imported = JSON.parse((await cli('tokens', 'list', '--config', config, '--json')).stdout).tokens.find(
       (t: { name: string; source: string }) => t.name === 'Deploy Bot' && t.source === 'store',
     );
