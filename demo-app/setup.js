@@ -50,7 +50,7 @@ async function sessionSecret(provider) {
   return secret;
 }
 
-/** Whether the store holds a live token with the admin scope (config tokens do not count). */
+/** Whether the store holds a live token with the admin scope (static tokens do not count). */
 async function hasAdminToken(tokens) {
   const now = Date.now();
   return (await tokens.list()).some((t) => t.source === 'store' && t.scopes.includes('admin') && (t.expiresAt === null || Date.parse(t.expiresAt) > now));

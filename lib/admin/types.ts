@@ -57,7 +57,7 @@ export interface TokenAdminRouterOptions {
   tokens: TokenAdminBackend & Partial<Pick<TokenStore, 'verify'>>;
   /**
    * Middleware run before every API route instead of `bearerAuth({ tokens, scopes: [adminScope] })`,
-   * e.g. the app's session login check. It must refuse unauthorised requests itself.
+   * e.g. the app's session sign-in check. It must refuse unauthorised requests itself.
    */
   guard?: RequestHandler | RequestHandler[];
   /** Scope the default guard requires. Default "admin". */

@@ -85,7 +85,7 @@ export function initCreate(onCreated) {
     }
     const e = expiry();
     const at = expiryTime(e);
-    if (e === undefined || (at !== null && at.getTime() <= Date.now())) return fieldError('create-error', 'Pick an expiration date in the future.');
+    if (e === undefined || (at !== null && at.getTime() <= Date.now())) return fieldError('create-error', 'Pick an expiry date in the future.');
     const body = { name, scopes: pickedScopes(), ...e };
     const description = $('create-description').value.trim();
     if (description) body.description = description;
