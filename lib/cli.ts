@@ -16,7 +16,7 @@ const HELP = `Usage: express-secrets-auth tokens <command> --config <auth.yml> [
 
 Commands:
   create --name <name> [--description <text>] [--scopes a,b] [--expires-in 30d]
-                         issue a token; its plaintext is printed once
+                         create a token; its plaintext is printed once
   list                   every token (stored and from the config), never a secret
   revoke <id>            revoke a stored token (it stops working at once)
   rotate <id> [--grace 1h] [--expires-in 30d]

@@ -1,4 +1,4 @@
-// The "Generate new token" dialog: name, description, scopes (checkboxes when the server has an
+// The "Create new token" dialog: name, description, scopes (checkboxes when the server has an
 // allowed list), expiry (presets, or the end of a picked local day sent as an exact time).
 import { api } from './api.js';
 import { $, el, fieldError, show } from './dom.js';
@@ -57,7 +57,7 @@ export function configureCreate(next) {
   if (choices && choices.length === 0) $('scope-list').append(el('p', { class: 'muted', text: 'No scopes may be given on this server.' }));
 }
 
-/** Opens the dialog; `onCreated(result)` runs after the server issued the token. */
+/** Opens the dialog; `onCreated(result)` runs after the server created the token. */
 export function openCreate() {
   $('create-form').reset();
   fieldError('create-error', '');

@@ -100,7 +100,7 @@ export function render() {
     else th.removeAttribute('aria-sort');
   }
   show($('empty'), shown.length === 0);
-  $('empty').textContent = tokens.length === 0 ? 'No tokens here yet. Generate one to get started.' : 'No token matches the search.';
+  $('empty').textContent = tokens.length === 0 ? 'No tokens here yet. Create one to get started.' : 'No token matches the search.';
   const n = (k) => `${k} token${k === 1 ? '' : 's'}`;
   $('count').textContent = words.length ? `${shown.length} of ${n(tokens.length)}` : n(tokens.length);
 }
