@@ -117,7 +117,7 @@ export class TokenStore implements TokenVerifier {
   }
 
   /**
-   * Deletes a stored token (and its last-use record); it stops working in this process at once
+   * Revokes a stored token (deletes its record and its last-use record); it stops working in this process at once
    * and in others within `verifyCacheTtlMs`. Resolves false when there was no such token. On a
    * backend without versions (KV v1) a tombstone `<path>/revoked/<id>` is written first, which
    * verification and rotation check, so a rotation racing this revocation cannot revive it.
