@@ -11,7 +11,7 @@ const MIN_MARK_MS = 86_400_000;
  * Marks of ended sessions, for backends without check-and-set (KV v1), at
  * `<path>/ended/<session key name>` = `{ ended_at, expires_at }` (ms). `destroy` writes the mark
  * before it deletes the record; `get` refuses a record that has a mark, and `set`/`touch` look for
- * a mark after writing and delete the record again when there is one. So a save racing a logout
+ * a mark after writing and delete the record again when there is one. So a save racing a destroy
  * can bring the record back only until the saving request's own check (one backend round trip),
  * and no `get` returns it even then. Marks are kept for at least a day (or the store's numeric
  * `ttl`, when longer); the sweeper deletes a marked record it finds and the mark once expired.

@@ -16,11 +16,11 @@ const DESTROY_WINDOW_MS = 5 * 60_000;
  *
  * - The record and version of each session it last loaded or wrote, so `touch` can rewrite the
  *   record with check-and-set against that version without reading it first (one request
- *   instead of two on Vault). A change made elsewhere, or a logout, makes the write conflict and
+ *   instead of two on Vault). A change made elsewhere, or a destroy, makes the write conflict and
  *   it is skipped, as when the record was read; nothing is written from stale memory.
  * - When each session was last loaded and destroyed (ticks of one counter): a request that loaded
- *   a session before a logout must not write it back when it finishes, where last-write-wins
- *   would undo the logout.
+ *   a session before a destroy must not write it back when it finishes, where last-write-wins
+ *   would undo the destroy.
  */
 export class RecentSessions {
   private ticks = 0;

@@ -19,7 +19,7 @@ export interface SessionRecordsParts {
 
 /**
  * One session's record, read and written with check-and-set (or, on KV v1, checked against the
- * ended marks afterwards), so that no write can bring back a session a logout ended.
+ * ended marks afterwards), so that no write can bring back a session a destroy ended.
  */
 export class SessionRecords {
   /** Whether the backend has versions and check-and-set (not KV v1); asked once. */
@@ -41,7 +41,7 @@ export class SessionRecords {
 
   /**
    * `set`'s write: check-and-set against `loaded` (0, create-only, for a session never loaded).
-   * On a conflict the record is read again: gone means a logout ended it (nothing is written,
+   * On a conflict the record is read again: gone means a destroy ended it (nothing is written,
    * null); still there means another save won meanwhile, which this one overwrites (last write
    * wins among live sessions, as in connect-redis).
    */
@@ -61,7 +61,7 @@ export class SessionRecords {
     }
   }
 
-  /** A write on a backend without check-and-set: then a logout's mark, if any, deletes the record again (ended.ts). */
+  /** A write on a backend without check-and-set: then a destroy's mark, if any, deletes the record again (ended.ts). */
   async writeUnversioned(sid: string, text: string, expiresAt: number | null): Promise<{ version?: number } | null> {
     const written = await this.write(sid, text, expiresAt);
     const key = this.parts.keys.keyOf(sid);

@@ -57,7 +57,7 @@ export class SecretsSessionStore extends Store {
   /** The provider as given: sweeps read through it so they do not flood the cache. */
   private readonly source: SecretProvider;
   private readonly sweeper: Sweeper | undefined;
-  /** Recent sessions of this process: logout guard and versions for one-request touches. */
+  /** Recent sessions of this process: destroy guard and versions for one-request touches. */
   private readonly recent = new RecentSessions();
   /** Marks of ended sessions, used only on backends without check-and-set (KV v1). */
   private readonly ended: EndedMarks;
@@ -92,7 +92,7 @@ export class SecretsSessionStore extends Store {
     }
     this.source = provider;
     this.provider = options.cache ? cached(provider, options.cache === true ? {} : options.cache) : provider;
-    // Marks are read through the provider as given: a cached "no mark" could hide another instance's logout.
+    // Marks are read through the provider as given: a cached "no mark" could hide another instance's destroy.
     this.ended = new EndedMarks(provider, this.path, typeof this.ttl === 'number' ? this.ttl : undefined);
     this.records = new SessionRecords({ provider: this.provider, source: provider, keys: this, recent: this.recent, ended: this.ended });
 
@@ -119,7 +119,7 @@ export class SecretsSessionStore extends Store {
       this.recent.loading(sid);
       const found = await this.records.read(sid);
       if (!found || !isLive(found.record, Date.now())) return null;
-      if (found.version === undefined && (await this.ended.has(this.keyOf(sid)))) return null; // KV v1: a logout's mark wins
+      if (found.version === undefined && (await this.ended.has(this.keyOf(sid)))) return null; // KV v1: a destroy's mark wins
       const session = await this.serializer.parse(found.record.session);
       this.recent.saw(sid, found.record, found.version);
       markLoaded(session, found.version);
@@ -137,7 +137,7 @@ export class SecretsSessionStore extends Store {
   /**
    * Writes the session (one version only); a session whose expiry has passed is destroyed instead.
    * Check-and-set against the version the session was loaded at (create-only for a new one), so
-   * a save can never bring back a session a logout deleted meanwhile: that save is dropped (and
+   * a save can never bring back a session a destroy deleted meanwhile: that save is dropped (and
    * the callback still succeeds). A save over a session changed meanwhile still wins, as in
    * connect-redis. On KV v1 the ended mark does the same (see ended.ts).
    */
@@ -170,9 +170,9 @@ export class SecretsSessionStore extends Store {
     return settle(async () => {
       if (this.disableTouch || this.disableTTL || !this.isSid(sid)) return null;
       // The record as this process last read or wrote it spares a read; check-and-set below makes
-      // any change since (another request, another instance, a logout) a conflict, as after a read.
+      // any change since (another request, another instance, a destroy) a conflict, as after a read.
       const current = this.recent.lastSeen(sid) ?? (await this.records.read(sid));
-      if (!current) return null; // never recreated: a logout stays a logout
+      if (!current) return null; // never recreated: a destroyed session stays destroyed
       const { record } = current;
       const now = Date.now();
       if (!isLive(record, now)) return null;
@@ -208,7 +208,7 @@ export class SecretsSessionStore extends Store {
       if (!this.isSid(sid)) return null;
       this.recent.destroyed(sid);
       const key = this.keyOf(sid);
-      // Without check-and-set the mark comes first, so a save racing this logout finds it (ended.ts).
+      // Without check-and-set the mark comes first, so a save racing this destroy finds it (ended.ts).
       if (!(await this.records.isVersioned())) await this.ended.mark(key, Date.now());
       await this.provider.delete(key);
       this.announce(['destroy'], sid);

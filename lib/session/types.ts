@@ -46,7 +46,7 @@ export interface SecretsSessionStoreOptions {
   touchAfter?: number;
   /**
    * Wrap the provider in the read-through cache (`cached()`), e.g. `{ ttlMs: 2000, max: 10000 }`.
-   * Another instance's logout is then seen here after at most `ttlMs`. Default: no cache.
+   * Another instance's `destroy` is then seen here after at most `ttlMs`. Default: no cache.
    */
   cache?: CacheOptions | boolean;
   /**
