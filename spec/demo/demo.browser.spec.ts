@@ -2,7 +2,7 @@
 // sends the CSRF field and its Origin itself), follow the link to the token page, sign out; and a
 // cross-site page cannot sign the user out.
 import { resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import express from 'express';
 import { launch, listen, openPage } from '../admin/browser';
 import { describeWith } from '../support/components';
@@ -10,6 +10,15 @@ import { type Booted, boot, waitFor } from './boot';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 const SERVER = resolve(__dirname, '..', '..', 'demo-app', 'server.js');
+
+/** Signs in on the demo's home page as the demo user and waits for the greeting. */
+async function signIn(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('User name').fill('demo');
+  await page.getByLabel('Password').fill('demo-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Hello, Demo Operator' }).waitFor();
+}
 
 describeWith('chromium', 'demo app in Chromium', () => {
   let dir: string;
@@ -31,11 +40,7 @@ describeWith('chromium', 'demo app in Chromium', () => {
   test('sign in, reach the token page from the home page, sign out; no CSP or console problems', async () => {
     const { context, page, problems } = await openPage(browser, url);
     try {
-      await page.goto(url);
-      await page.getByLabel('User name').fill('demo');
-      await page.getByLabel('Password').fill('demo-password');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Hello, Demo Operator' }).waitFor();
+      await signIn(page, url);
       await page.getByRole('link', { name: 'Manage API tokens' }).click();
       await page.waitForURL(`${url}/api/v2/auth/ui`);
       expect((await page.request.get(`${url}/api/v2/auth/tokens`)).status()).toBe(200); // the session's cookie
@@ -61,11 +66,7 @@ describeWith('chromium', 'demo app in Chromium', () => {
     );
     const attacker = await listen(evil);
     try {
-      await page.goto(url);
-      await page.getByLabel('User name').fill('demo');
-      await page.getByLabel('Password').fill('demo-password');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Hello, Demo Operator' }).waitFor();
+      await signIn(page, url);
       // 127.0.0.1 vs localhost: another origin (and another site for the browser)
       const response = page.waitForResponse(`${url}/logout`);
       await page.goto(attacker.url.replace('127.0.0.1', 'localhost'));

@@ -6,11 +6,10 @@
 //   POST /logout        destroys the session
 //   GET  /api/data      bearer-protected
 // A BackendUnavailableError is a 503, anything else a 500; every error is logged.
-import type { ErrorRequestHandler } from 'express';
 import express from 'express';
 import session from 'express-session';
-import { bearerAuth, type SecretProvider, SecretsAuthError, SecretsSessionStore, TokenStore } from '../../lib';
-import { listen, type Listening, recordingLogger } from '../reliability/harness';
+import { bearerAuth, type SecretProvider, SecretsSessionStore, TokenStore } from '../../lib';
+import { appErrorHandler, listen, type Listening, recordingLogger } from '../reliability/harness';
 
 export interface HaInstance {
   url: string;
@@ -54,14 +53,7 @@ export async function startInstance(provider: SecretProvider, opts: { prefix: st
   app.get('/api/data', auth, (req, res) => {
     res.json({ ok: true, who: req.auth?.name });
   });
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    const e = err as Error;
-    logger.error(`app: ${req.method} ${req.path} failed: ${e?.name}: ${e?.message}`);
-    if (res.headersSent) return;
-    const unavailable = err instanceof SecretsAuthError && err.code === 'BACKEND_UNAVAILABLE';
-    res.status(unavailable ? 503 : 500).json({ error: e?.name ?? 'Error' });
-  };
-  app.use(onError);
+  app.use(appErrorHandler(logger));
   const listening: Listening = await listen(app);
   return {
     url: listening.url,

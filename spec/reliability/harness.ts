@@ -141,15 +141,7 @@ export function reliabilityApp(opts: ReliabilityAppOptions): { app: Express; sto
     s.n = (s.n ?? 0) + 1;
     s.save((err) => (err ? next(err) : res.json({ n: s.n, client: s.client, who: req.auth?.name })));
   });
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    const e = err as Error;
-    logger.error(`app: ${req.method} ${req.path} failed: ${e?.name}: ${e?.message}`);
-    // express-session reports a failed end-of-request touch after the answer is written.
-    if (res.headersSent) return;
-    const unavailable = err instanceof SecretsAuthError && err.code === 'BACKEND_UNAVAILABLE';
-    res.status(unavailable ? 503 : 500).json({ error: e?.name ?? 'Error' });
-  };
-  app.use(onError);
+  app.use(appErrorHandler(logger));
   return { app, store };
 }
 
@@ -297,4 +289,19 @@ export const round = (n: number, digits = 1): number => Math.round(n * 10 ** dig
 /** Prints a scenario's figures as one JSON line (copied into docs/reliability.md). */
 export function report(scenario: string, figures: Record<string, unknown>): void {
   console.log(`RELIABILITY ${scenario} ${JSON.stringify(figures)}`);
+}
+
+/**
+ * The specs' app error handler: logs the failure for the report, answers 503 when the backend is
+ * unavailable (a clear, retryable refusal) and 500 otherwise; nothing once the answer was sent
+ * (express-session reports a failed end-of-request touch after the answer is written).
+ */
+export function appErrorHandler(logger: { error(line: string): void }): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const e = err as Error;
+    logger.error(`app: ${req.method} ${req.path} failed: ${e?.name}: ${e?.message}`);
+    if (res.headersSent) return;
+    const unavailable = err instanceof SecretsAuthError && err.code === 'BACKEND_UNAVAILABLE';
+    res.status(unavailable ? 503 : 500).json({ error: e?.name ?? 'Error' });
+  };
 }
