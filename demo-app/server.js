@@ -10,7 +10,7 @@ const { parseArgs } = require('node:util');
 const bcrypt = require('bcrypt');
 const express = require('express');
 const session = require('express-session');
-const { createAuthFromConfig } = require('express-secrets-auth');
+const { createAuthFromConfig, describeError } = require('express-secrets-auth');
 const { csrfProtection, errorPages, loginRateLimit } = require('./guards');
 const { CSP, homePage, loginPage } = require('./pages');
 const { bootstrapToken, chooseConfig, dataDir, encryptionKey, sessionSecret } = require('./setup');
@@ -129,7 +129,7 @@ async function main() {
     try {
       token = await bootstrapToken(auth.tokens, { force: values['new-admin-token'] === true });
     } catch (err) {
-      console.error(`demo: cannot create the admin token (${err.code ?? err.name}): ${err.message}`);
+      console.error(`demo: cannot create the admin token: ${describeError(err)}`);
       return server.close(() => auth.close().finally(() => process.exit(1)));
     }
     const url = `http://127.0.0.1:${server.address().port}`;

@@ -36,7 +36,8 @@ const ops = {
       backend.kind === 'file'
         ? lib.createFileProvider({ basePath: backend.basePath, fsync: false })
         : lib.createVaultProvider({
-            address: backend.address,
+            // One node, or every node of an HA cluster (then the provider finds the active node).
+            ...(backend.addresses ? { addresses: backend.addresses } : { address: backend.address }),
             auth: { method: 'token', token: backend.token },
             mount: backend.mount,
             kvVersion: backend.kvVersion,

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createFileProvider, createVaultProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
+import { type OpenBaoCluster, startCluster } from '../support/openbao-cluster';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { compiledLibrary, ROOT } from '../support/compiled-library';
 import { removeTempDir, tempDir } from '../support/temp-dir';
@@ -25,7 +26,17 @@ const SPREAD_MS = 4;
 
 type Backend =
   | { kind: 'file'; basePath: string; tokensPath: string; sessionsPath: string }
-  | { kind: 'vault'; address: string; token: string; mount: string; kvVersion: 1 | 2; tokensPath: string; sessionsPath: string };
+  | {
+      kind: 'vault';
+      /** One node; `addresses` (every node of a Raft cluster) wins when set. */
+      address: string;
+      addresses?: string[];
+      token: string;
+      mount: string;
+      kvVersion: 1 | 2;
+      tokensPath: string;
+      sessionsPath: string;
+    };
 
 /** A worker process (race-worker.js) answering calls over IPC. */
 class Proc {
@@ -300,5 +311,41 @@ describeWith('openbao', '3 processes on one OpenBao mount', () => {
       }
     },
     60_000,
+  );
+});
+
+describeWith('openbao', '3 processes on a 3-node OpenBao Raft cluster (addresses of every node)', () => {
+  let cluster: OpenBaoCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  }, 90_000);
+  afterAll(() => cluster?.stop());
+
+  test.each([2, 1] as const)(
+    'KV v%s: revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost',
+    async (kvVersion) => {
+      const { addresses, rootToken: token } = cluster;
+      const active = (await cluster.activeNode()).address;
+      const mount = kvVersion === 2 ? 'secret' : 'races-kv1';
+      if (kvVersion === 1) await enableKvV1(active, token, mount);
+      const prefix = uniquePrefix('races-ha');
+      const raw = createVaultProvider({ addresses, auth: { method: 'token', token }, mount, kvVersion });
+      try {
+        const backend: Backend = {
+          kind: 'vault',
+          address: active,
+          addresses,
+          token,
+          mount,
+          kvVersion,
+          tokensPath: `${prefix}/tokens`,
+          sessionsPath: `${prefix}/sessions`,
+        };
+        expectPromises(await withProcs(backend, raw, `openbao-ha-kv${kvVersion}`));
+      } finally {
+        await raw.close();
+      }
+    },
+    90_000,
   );
 });
