@@ -229,9 +229,10 @@ describe('hostile input (fast-check, in-process app over loopback HTTP)', () => 
     await fc.assert(
       fc.asyncProperty(candidate, async (t) => {
         if (valid.has(t)) return; // a mutation that undid itself
-        // HTTP strips whitespace around a header value (RFC 9110 OWS): "Bearer <real token> " is
-        // the real token on the wire, so only the direct verify() below applies to such a string.
-        const onTheWire = noNewlines(t).replace(/[ \t]+$/, '');
+        // HTTP strips whitespace around a header value (RFC 9110 OWS), and RFC 6750 allows more than
+        // one space after "Bearer" (1*SP): "Bearer  <real token> " is the real token on the wire, so
+        // only the direct verify() below applies to such a string.
+        const onTheWire = noNewlines(t).replace(/^[ \t]+|[ \t]+$/g, '');
         const before = provider.calls;
         expect(await tokens.verify(t)).toBeNull();
         const calls = provider.calls - before;
