@@ -8,6 +8,8 @@ import { jsonView, listTable } from './cli/view';
 import { describeError, SecretsAuthError } from './errors';
 import { createAuthFromConfig, type ConfiguredAuth } from './setup';
 import { TokenError } from './tokens/errors';
+import type { TokenInfo } from './tokens/types';
+import { durationSeconds } from './shared/duration';
 
 /** Exit codes, as documented in `--help`. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -17,7 +19,8 @@ const HELP = `Usage: express-secrets-auth tokens <command> --config <auth.yml> [
 Commands:
   create --name <name> [--description <text>] [--scopes a,b] [--expires-in 30d]
                          create a token; its plaintext is printed once
-  list                   every token (stored and from the config), never a secret
+  list [--expiring 7d]   every token (stored and from the config), never a secret; with
+                         --expiring only those expiring within that duration
   revoke <id>            revoke a stored token (it stops working at once)
   rotate <id> [--grace 1h] [--expires-in 30d]
                          give a token a new secret; with --grace (at most 7d) the old one
@@ -33,7 +36,7 @@ Options:
   --created-by <name>    recorded as created_by (default: $USER)
   -h, --help             this text
 
-Durations (--expires-in, --grace): "30s", "5m", "1h30m", "90d" or a number of seconds.
+Durations (--expires-in, --grace, --expiring): "30s", "5m", "1h30m", "90d" or a number of seconds.
 
 Exit codes: 0 done, 1 failed (backend unavailable, permission denied, ...), 2 usage or
 configuration error, 3 no such token / read-only static token.`;
@@ -78,7 +81,7 @@ async function run(command: string, auth: ConfiguredAuth, args: Args, io: Io, ch
       return EXIT.ok;
     }
     case 'list': {
-      const all = await auth.tokens.list();
+      const all = expiringFilter(str('expiring'))(await auth.tokens.list());
       if (json) print({ tokens: all.map((t) => jsonView(t)) });
       else io.out(listTable(all));
       return EXIT.ok;
@@ -122,6 +125,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
         scopes: { type: 'string' },
         'expires-in': { type: 'string' },
         grace: { type: 'string' },
+        expiring: { type: 'string' },
         'created-by': { type: 'string' },
         'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -142,6 +146,15 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
   } finally {
     await auth?.close().catch(() => undefined);
   }
+}
+
+/** `--expiring <duration>`: keeps tokens not yet expired that expire within it. */
+function expiringFilter(value: string | undefined): (all: TokenInfo[]) => TokenInfo[] {
+  if (value === undefined) return (all) => all;
+  const seconds = durationSeconds(value);
+  if (seconds === undefined || seconds <= 0) throw new UsageError('--expiring must be a duration like "7d" or a number of seconds');
+  const now = Date.now();
+  return (all) => all.filter((t) => t.expiresAt !== null && Date.parse(t.expiresAt) > now && Date.parse(t.expiresAt) - now <= seconds * 1000);
 }
 
 function report(err: unknown, io: Io): number {

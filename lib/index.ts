@@ -54,4 +54,5 @@ export { ApiError } from './admin/errors';
 export { DeliveryRefusedError } from './admin/auto-rotate';
 export { tokenAdminRouter } from './admin/router';
 export type { AdminLogger, AuditAction, AuditEvent, AutoRotateOptions, TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
+export type { TokenEvent, TokenEventAction } from './tokens/events';
 export type { TokenState, TokenView } from './admin/view';

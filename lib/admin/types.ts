@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Router } from 'express';
 import type { SecretProvider } from '../providers/types';
 import type { TokenStore } from '../tokens/store';
+import type { TokenEventAction } from '../tokens/events';
 import type { TokenSource } from '../tokens/types';
 
 /** What the admin router needs from a token store; `TokenStore` is one. */
@@ -14,7 +15,7 @@ export interface AdminLogger {
 }
 
 /** What happened to a token. `token.auto_rotate` is done by the auto-rotation job, with no actor. */
-export type AuditAction = 'token.create' | 'token.rotate' | 'token.revoke' | 'token.auto_rotate';
+export type AuditAction = 'token.create' | 'token.rotate' | 'token.revoke' | 'token.auto_rotate' | TokenEventAction;
 
 /** One audit record: who did what to which token, when. Never holds a token or a hash. */
 export interface AuditEvent {

@@ -7,7 +7,7 @@ import type { LastUsedWriter } from './last-used';
 import { epoch } from './record';
 import { indexStaticTokens, type StaticEntry, type StaticIndex, sha256Hex } from './static';
 import type { StoredTokens } from './stored';
-import type { AuthInfo, StaticTokensInput } from './types';
+import type { AuthInfo, StaticTokensInput, TokenRecord } from './types';
 import type { VerifyCache } from './verify-cache';
 
 /** A read-only principal: shared by the verify cache and every request it authenticates. */
@@ -28,6 +28,10 @@ export interface TokenCheckerParts {
   /** bcrypt slots of verification. */
   limit: ConcurrencyLimit;
   lastUsed: LastUsedWriter;
+  /** Called (awaited, never throws) when a rotated-away secret is presented; absent: reuse is not looked for. */
+  onReuse?: (record: TokenRecord) => Promise<void>;
+  /** See TokenManagerParts.reuseWindowMs (for records rotated before retired_credentials existed). */
+  reuseWindowMs: number;
   now: () => number;
 }
 
@@ -138,9 +142,34 @@ export class TokenChecker {
     const auth = freezeAuth({ tokenId: r.id, name: r.metadata.name, scopes: [...r.scopes], source: 'store' });
     if (matches) return { auth, validUntil: expires };
     const graceEnd = epoch(r.previous_expires_at);
-    if (!r.previous_credential_hash || graceEnd === null || now >= graceEnd) return null;
-    if (!(await verifyTokenHash(token, r.previous_credential_hash, limit))) return null;
-    return { auth, validUntil: expires === null ? graceEnd : Math.min(expires, graceEnd) };
+    const inGrace = Boolean(r.previous_credential_hash) && graceEnd !== null && now < graceEnd;
+    if (inGrace && (await verifyTokenHash(token, r.previous_credential_hash as string, limit))) {
+      return { auth, validUntil: expires === null ? graceEnd : Math.min(expires, graceEnd as number) };
+    }
+    await this.detectReuse(token, r, inGrace ? (r.previous_credential_hash as string) : null, now);
+    return null;
+  }
+
+  /**
+   * Failure path only: whether `token` is a secret this record rotated away (its grace over). Only
+   * a token that verifies against a retired hash counts (ids are public: a forged token with a
+   * known id and a valid CRC never does). Costs one bcrypt per retired hash (at most MAX_RETIRED).
+   */
+  private async detectReuse(token: string, r: TokenRecord, checked: string | null, now: number): Promise<void> {
+    const { onReuse, limit } = this.parts;
+    if (!onReuse) return;
+    const candidates = [...(r.retired_credentials ?? [])];
+    const graceEnd = epoch(r.previous_expires_at);
+    // Records rotated before retired_credentials existed: the previous secret, once its grace ended.
+    if (r.previous_credential_hash && graceEnd !== null && !candidates.some((e) => e.hash === r.previous_credential_hash))
+      candidates.push({ hash: r.previous_credential_hash, until: new Date(graceEnd + this.parts.reuseWindowMs).toISOString() });
+    for (const e of candidates) {
+      if (e.hash === checked || e.hash === r.credential_hash || Date.parse(e.until) <= now) continue;
+      if (await verifyTokenHash(token, e.hash, limit)) {
+        await onReuse(r);
+        return;
+      }
+    }
   }
 
   private async verifyStaticBcrypt(token: string): Promise<Verified | null> {

@@ -38,6 +38,8 @@ export interface TokenManagerParts {
   createLimit: ConcurrencyLimit;
   /** The checking part: knows the static tokens, and forgets a stored token when it changes. */
   checker: Pick<TokenChecker, 'staticToken' | 'allStaticTokens' | 'forget'>;
+  /** How long a rotated-away secret is remembered (after its grace) to detect its reuse, ms. */
+  reuseWindowMs: number;
   now: () => number;
 }
 
@@ -136,6 +138,7 @@ export class TokenManager {
         rotated_at: iso(now),
         previous_credential_hash: graceMs === null ? null : found.record.credential_hash,
         previous_expires_at: graceMs === null ? null : iso(now + graceMs),
+        retired_credentials: retire(found.record, now + (graceMs ?? 0) + this.parts.reuseWindowMs, now),
       };
       if (attempt === 1 && opts.deliver) await opts.deliver(token, toInfo(record));
       try {
@@ -230,6 +233,15 @@ export class TokenManager {
       throw new TokenError('TOKEN_READ_ONLY', `Token "${id}" comes from configuration and cannot be ${verb} here; change the configuration instead.`);
     }
   }
+}
+
+/** Most rotated-away secrets remembered per token: each costs one bcrypt on a failed verification of that id. */
+export const MAX_RETIRED = 2;
+
+/** The record's retired secrets after a rotation: its current one added first, lapsed ones dropped. */
+function retire(r: TokenRecord, until: number, now: number): { hash: string; until: string }[] {
+  const kept = (r.retired_credentials ?? []).filter((e) => Date.parse(e.until) > now && e.hash !== r.credential_hash);
+  return [{ hash: r.credential_hash, until: iso(until) }, ...kept].slice(0, MAX_RETIRED);
 }
 
 const notFound = (id: string): TokenError => new TokenError('TOKEN_NOT_FOUND', `No token with id "${id}".`);

@@ -70,6 +70,10 @@ export function durationMs(value: number | string | null | undefined, field: str
 const isTime = (v: unknown): v is string | null => v === null || (typeof v === 'string' && !Number.isNaN(Date.parse(v)));
 const optionalTime = (v: unknown): boolean => v === undefined || isTime(v);
 
+const isRetiredList = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.every((e) => typeof e === 'object' && e !== null && isSupportedHash((e as { hash?: unknown }).hash) && isTime((e as { until?: unknown }).until ?? null));
+
 /** The stored data as a TokenRecord, or null when it is not one (foreign or damaged data). */
 export function parseRecord(data: Record<string, unknown>, id: string): TokenRecord | null {
   const r = data as Partial<TokenRecord>;
@@ -81,6 +85,7 @@ export function parseRecord(data: Record<string, unknown>, id: string): TokenRec
   if (!optionalTime(r.rotated_at) || !optionalTime(r.previous_expires_at)) return null;
   if (r.previous_credential_hash != null && !isSupportedHash(r.previous_credential_hash)) return null;
   if (r.delivery_path != null && typeof r.delivery_path !== 'string') return null;
+  if (r.retired_credentials !== undefined && !isRetiredList(r.retired_credentials)) return null;
   return r as TokenRecord;
 }
 

@@ -1,5 +1,5 @@
 import type { SecretRefWatcher } from '../shared/watcher';
-import { ConfigError } from '../errors';
+import { ConfigError, describeError } from '../errors';
 import { parsePath } from '../providers/paths';
 import { isBcryptCost, MAX_BCRYPT_COST, MIN_BCRYPT_COST } from '../shared/token-limits';
 import { TokenChecker } from './check';
@@ -12,8 +12,11 @@ import { type CreateTokenInput, durationMs } from './record';
 import { renamedOption } from '../shared/deprecated-option';
 import { followStaticTokens } from './static';
 import { StoredTokens } from './stored';
-import type { AuthInfo, IssuedToken, StaticTokensInput, TokenInfo, TokenStoreOptions, TokenVerifier } from './types';
+import type { AuthInfo, IssuedToken, StaticTokensInput, TokenInfo, TokenRecord, TokenStoreOptions, TokenVerifier } from './types';
 import { VerifyCache } from './verify-cache';
+import { createEmitter } from './events';
+import { ExpiryNotifier } from './expiry-notice';
+import { durationSeconds } from '../shared/duration';
 
 export type { RotateOptions } from './manage';
 export type { CreateTokenInput } from './record';
@@ -38,6 +41,13 @@ const LAST_USED_INTERVAL_RENAME = {
   conversion: 'the same number of milliseconds',
 };
 
+function positiveDurationMs(value: number | string | undefined, name: string, fallbackSeconds: number): number {
+  if (value === undefined) return fallbackSeconds * 1000;
+  const s = durationSeconds(value);
+  if (s === undefined || s <= 0) throw new ConfigError(`TokenStore: ${name} must be a positive number of seconds or a duration like "7d"`);
+  return s * 1000;
+}
+
 export class TokenStore implements TokenVerifier {
   readonly prefix: string;
   /** The failed-attempt limiter every `bearerAuth()` on this store shares; null when `rateLimit: false`. */
@@ -46,6 +56,7 @@ export class TokenStore implements TokenVerifier {
   private readonly manager: TokenManager;
   private readonly lastUsed: LastUsedWriter;
   private unwatch?: () => void;
+  private readonly notifier: ExpiryNotifier;
 
   constructor(opts: TokenStoreOptions) {
     if (!opts?.provider) throw new ConfigError('TokenStore: provider is required');
@@ -76,13 +87,44 @@ export class TokenStore implements TokenVerifier {
       logger,
       now,
     });
+    const emit = createEmitter(opts.onAudit, logger, now);
+    const reuseWindowMs = positiveDurationMs(opts.reuseWindow, 'reuseWindow', 30 * 86_400);
+    const revokeOnReuse = opts.revokeOnReuse ?? false;
+    if (typeof revokeOnReuse !== 'boolean') throw new ConfigError('TokenStore: revokeOnReuse must be true or false');
+    const onReuse = async (r: TokenRecord): Promise<void> => {
+      let revoked = false;
+      if (revokeOnReuse) {
+        try {
+          revoked = await this.manager.revoke(r.id);
+        } catch (err) {
+          (logger.error ?? logger.warn).call(logger, `express-secrets-auth: token ${r.id} not revoked after reuse: ${describeError(err)}`);
+        }
+      }
+      await emit(
+        'token.reuse_detected',
+        { id: r.id, name: r.metadata.name, scopes: r.scopes },
+        { successor_id: r.id, rotated_at: r.rotated_at ?? null, revoked },
+      );
+    };
     const input = opts.staticTokens;
     const acceptImported = opts.acceptImported ?? false;
     this.checker = new TokenChecker(
-      { stored, prefix: this.prefix, cost, acceptImported, cache, limit, lastUsed: this.lastUsed, now },
+      { stored, prefix: this.prefix, cost, acceptImported, cache, limit, lastUsed: this.lastUsed, onReuse, reuseWindowMs, now },
       isWatcher(input) ? input.current : input,
     );
-    this.manager = new TokenManager({ stored, prefix: this.prefix, cost, ttlMs, maxTtlMs, createLimit, checker: this.checker, now });
+    this.manager = new TokenManager({ stored, prefix: this.prefix, cost, ttlMs, maxTtlMs, createLimit, checker: this.checker, reuseWindowMs, now });
+    const checkMs = opts.expiryCheckIntervalMs ?? 3_600_000;
+    if (!Number.isFinite(checkMs) || checkMs < 0) throw new ConfigError('TokenStore: expiryCheckIntervalMs must be a non-negative number of ms');
+    this.notifier = new ExpiryNotifier({
+      stored,
+      staticTokens: () => this.checker.allStaticTokens().map((e) => e.info),
+      emit,
+      notifyBeforeMs: positiveDurationMs(opts.notifyBefore, 'notifyBefore', 7 * 86_400),
+      intervalMs: opts.onAudit ? checkMs : 0,
+      logger,
+      now,
+    });
+    this.notifier.start();
     if (isWatcher(input)) this.unwatch = followStaticTokens(input, (next) => this.setStaticTokens(next), logger);
   }
 
@@ -160,9 +202,19 @@ export class TokenStore implements TokenVerifier {
     return this.lastUsed.flush();
   }
 
-  /** Stops following the static-token watcher and waits for background writes. Leaves the provider open. */
+  /**
+   * Runs one expiry check now (what the `expiryCheckIntervalMs` timer does): emits `token.expiring`
+   * for every token within `notifyBefore` of its expiry that no instance has notified yet.
+   * Resolves with the ids this process notified.
+   */
+  notifyExpiring(): Promise<string[]> {
+    return this.notifier.runOnce();
+  }
+
+  /** Stops the expiry check and the static-token watcher and waits for background writes. Leaves the provider open. */
   async close(): Promise<void> {
     this.unwatch?.();
+    await this.notifier.stop();
     await this.flush();
   }
 }

@@ -36,7 +36,7 @@ export class StoredTokens {
 
   /** Whether `id` may name a stored token: a safe path segment that is none of the side folders. */
   isRecordId(id: string): boolean {
-    return isValidSegment(id) && id !== LAST_USED && id !== REVOKED;
+    return isValidSegment(id) && id !== LAST_USED && id !== REVOKED && id !== 'expiry-notices';
   }
 
   /** The ids of the stored records (from a LIST of `path`; folders and side folders left out). */

@@ -1,5 +1,6 @@
 import type { SecretRefWatcher } from '../shared/watcher';
 import type { SecretProvider } from '../providers/types';
+import type { TokenEvent } from './events';
 import type { BearerRateLimit, FailureLimiter } from './rate-limit';
 
 /** Where a token comes from: created through a TokenStore, or declared in configuration. */
@@ -46,6 +47,8 @@ export interface TokenRecord {
   previous_expires_at?: string | null;
   /** Secret path where automatic rotation (admin router `autoRotate`) delivers new secrets. */
   delivery_path?: string | null;
+  /** Hashes of secrets rotated away (newest first, at most 2), kept until `until` to detect their reuse. */
+  retired_credentials?: { hash: string; until: string }[];
 }
 
 /** A token as shown to callers and the admin API: no hash, camelCase, with its source. */
@@ -176,6 +179,19 @@ export interface TokenStoreOptions {
    * Default false.
    */
   acceptImported?: boolean;
+  /**
+   * Store events (`token.reuse_detected`, `token.expiring`) in the admin router's AuditEvent shape;
+   * pass the same function as the router's `onAudit`. Failures are logged, never thrown. Default none.
+   */
+  onAudit?: (event: TokenEvent) => void | Promise<void>;
+  /** How long (duration) after its rotation (or grace end) a replaced secret is remembered to detect its reuse. Default "30d". */
+  reuseWindow?: number | string;
+  /** Presenting a rotated-away secret also revokes the token's current secret (GitLab-style). Default false. */
+  revokeOnReuse?: boolean;
+  /** `token.expiring` is emitted once per token this long (duration) before its expiry. Default "7d". */
+  notifyBefore?: number | string;
+  /** How often (ms, jittered ±20%) the expiry check runs; it runs only with `onAudit`; 0 disables. Default 3600000. */
+  expiryCheckIntervalMs?: number;
   /** Clock (epoch ms), for tests. Default `Date.now`. */
   now?: () => number;
 }
