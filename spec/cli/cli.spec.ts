@@ -112,6 +112,27 @@ authentication:
     expect(JSON.stringify(listJson)).not.toMatch(/createdBy|expiresAt|lastUsedAt/);
   });
 
+  test('list --expiring 7d shows only tokens expiring within it (table and --json); a bad duration is exit 2', async () => {
+    const soon = JSON.parse((await cli('tokens', 'create', '--config', config, '--name', 'soon', '--expires-in', '3d', '--json')).stdout);
+    const later = JSON.parse((await cli('tokens', 'create', '--config', config, '--name', 'later', '--expires-in', '30d', '--json')).stdout);
+    const table = await cli('tokens', 'list', '--config', config, '--expiring', '7d');
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+SOURCE\s+SCOPES\s+STATE\s+CREATED BY\s+EXPIRES$/);
+    expect(table.stdout).toContain(soon.id);
+    expect(table.stdout).not.toContain(later.id);
+    expect(table.stdout).not.toContain('Deploy Bot'); // no expiry
+    const json = JSON.parse((await cli('tokens', 'list', '--config', config, '--expiring', '7d', '--json')).stdout) as {
+      tokens: { id: string; state: string }[];
+    };
+    expect(json.tokens.map((t) => t.id)).toContain(soon.id);
+    expect(json.tokens.map((t) => t.id)).not.toContain(later.id);
+    const wide = await cli('tokens', 'list', '--config', config, '--expiring', '31d', '--json');
+    expect((JSON.parse(wide.stdout) as { tokens: { id: string }[] }).tokens.map((t) => t.id)).toEqual(expect.arrayContaining([soon.id, later.id]));
+    const bad = await cli('tokens', 'list', '--config', config, '--expiring', 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--expiring');
+  });
+
   test('list columns stay aligned with long scopes and names (cut to 30 characters)', async () => {
     const scopes = ['read:invoices', 'write:exports', 'read:customers', 'admin:everything'].join(',');
     const name = 'a-very-long-token-name-for-the-nightly-billing-export';
