@@ -42,7 +42,7 @@ process.on('message', async ({ op, backend, at }) => {
       process.exit(0);
     }
   } catch (err) {
-    process.send({ ok: false, error: String(err && err.code) });
+    process.send({ ok: false, error: String(err?.code) });
   }
 });
 process.send({ ready: true });
