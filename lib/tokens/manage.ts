@@ -110,6 +110,7 @@ export class TokenManager {
     await stored.provider.delete(stored.recordPath(id));
     // After the record: a last-use write racing this finds the record gone and deletes its own (last-used.ts).
     await stored.provider.delete(stored.lastUsedPath(id));
+    await stored.provider.delete(`${stored.path}/expiry-notices/store.${id}`); // its expiry notice record, if any
     checker.forget(id);
     return true;
   }

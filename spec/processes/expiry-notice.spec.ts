@@ -17,7 +17,12 @@ type Backend = Record<string, unknown> & { tokensPath: string };
 type Answer = { ok?: boolean; ready?: boolean; ids?: string[]; error?: string };
 
 function start(libDir: string): Promise<ChildProcess> {
-  const child = fork(join(__dirname, 'expiry-worker.js'), [libDir], { cwd: ROOT, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'expiry-worker.js'), [libDir], {
+    cwd: ROOT,
+    execArgv: [],
+    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(child));
     child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
