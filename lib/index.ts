@@ -30,7 +30,7 @@ export type { PutOptions, SecretEntry, SecretProvider } from './providers/types'
 export type { VaultAuth, VaultProvider, VaultProviderOptions, VaultTlsOptions } from './providers/vault';
 export { createVaultProvider } from './providers/vault-lazy';
 export { SecretsSessionStore } from './session/store';
-export type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './session/types';
+export type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult, UserSession } from './session/types';
 export { LimitBusyError } from './tokens/concurrency-limit';
 export { TokenError, type TokenErrorCode } from './tokens/errors';
 export { generateToken, parseToken, type ParsedToken } from './tokens/format';

@@ -10,10 +10,24 @@ export interface SessionRecord {
   session: string;
   expires_at: number | null;
   sid?: string;
+  /** The user's index name (HMAC of the user id, see user-index.ts), when `userOf` named one. */
+  user?: string;
+  /** ms; first write of this session (absent on records written before it was kept). */
+  created_at?: number;
+  /** ms; last set/touch that wrote. */
+  last_seen_at?: number;
 }
 
-export function toData(session: string, expiresAt: number | null, sid: string): Record<string, unknown> {
-  return { session, expires_at: expiresAt, sid };
+/** What a write carries besides the session: its user's index name and creation time. */
+export interface RecordMeta {
+  user?: string;
+  createdAt?: number;
+}
+
+export function toData(session: string, expiresAt: number | null, sid: string, meta: RecordMeta = {}, now = Date.now()): Record<string, unknown> {
+  const data: Record<string, unknown> = { session, expires_at: expiresAt, sid, created_at: meta.createdAt ?? now, last_seen_at: now };
+  if (meta.user !== undefined) data.user = meta.user;
+  return data;
 }
 
 /** Validates a stored record; a malformed one is an error (a 500), never "no session". */
@@ -23,7 +37,12 @@ export function fromData(path: string, data: Record<string, unknown>): SessionRe
   if (typeof session !== 'string' || !expiryOk || !(sid === undefined || typeof sid === 'string')) {
     throw new BackendError(`"${path}" is not a session record ({ session, expires_at, sid }); delete it or fix the store's path/prefix.`);
   }
-  return sid === undefined ? { session, expires_at: expires_at as number | null } : { session, expires_at: expires_at as number | null, sid };
+  const record: SessionRecord = { session, expires_at: expires_at as number | null };
+  if (typeof sid === 'string') record.sid = sid;
+  if (typeof data.user === 'string') record.user = data.user;
+  if (typeof data.created_at === 'number') record.created_at = data.created_at;
+  if (typeof data.last_seen_at === 'number') record.last_seen_at = data.last_seen_at;
+  return record;
 }
 
 /** Expired means at or past `expires_at`, to the millisecond. */

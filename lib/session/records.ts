@@ -3,7 +3,8 @@ import type { SecretProvider } from '../providers/types';
 import type { EndedMarks } from './ended';
 import type { Loaded } from './loaded';
 import type { RecentSessions } from './recent';
-import { fromData, type SessionRecord, toData } from './record';
+import { fromData, type RecordMeta, type SessionRecord, toData } from './record';
+import type { UserIndex } from './user-index';
 import { misplaced, type SessionKeys } from './scan';
 
 /** What SessionRecords works with: the store's providers, keys and per-process memory. */
@@ -15,6 +16,8 @@ export interface SessionRecordsParts {
   keys: SessionKeys;
   recent: RecentSessions;
   ended: EndedMarks;
+  /** The per-user index, when `userOf` is set. */
+  index?: UserIndex;
 }
 
 /**
@@ -31,11 +34,12 @@ export class SessionRecords {
    * Stores session `sid` (one version kept) and remembers what was written; with `cas`, only if
    * the backend still holds that version (a ConflictError otherwise, and nothing remembered).
    */
-  async write(sid: string, text: string, expiresAt: number | null, cas?: number): Promise<{ version?: number }> {
+  async write(sid: string, text: string, expiresAt: number | null, cas?: number, meta: RecordMeta = {}): Promise<{ version?: number }> {
     this.parts.recent.forget(sid);
     const opts = cas === undefined ? { maxVersions: 1 } : { maxVersions: 1, cas };
-    const { version } = await this.parts.provider.put(this.parts.keys.keyOf(sid), toData(text, expiresAt, sid), opts);
-    this.parts.recent.saw(sid, { session: text, expires_at: expiresAt, sid }, version);
+    const data = toData(text, expiresAt, sid, meta);
+    const { version } = await this.parts.provider.put(this.parts.keys.keyOf(sid), data, opts);
+    this.parts.recent.saw(sid, fromData(this.parts.keys.keyOf(sid), data), version);
     return { version };
   }
 
@@ -45,25 +49,43 @@ export class SessionRecords {
    * null); still there means another save won meanwhile, which this one overwrites (last write
    * wins among live sessions, as in connect-redis).
    */
-  async save(sid: string, text: string, expiresAt: number | null, loaded: Loaded | undefined): Promise<{ version?: number } | null> {
-    if (!(await this.isVersioned())) return this.writeUnversioned(sid, text, expiresAt);
+  async save(sid: string, text: string, expiresAt: number | null, loaded: Loaded | undefined, user?: string): Promise<{ version?: number } | null> {
+    const seen = this.parts.recent.lastSeen(sid);
+    // The user the stored record has, as far as this process knows (unknown for a new session object).
+    let previous = loaded
+      ? { user: loaded.user, createdAt: loaded.createdAt }
+      : seen
+        ? { user: seen.record.user, createdAt: seen.record.created_at }
+        : undefined;
+    const meta = (): RecordMeta => ({ user, createdAt: previous?.createdAt });
+    // The index entry is written BEFORE a record that names a new user, so a destroySessionsOf finds every acknowledged session.
+    const index = async () => {
+      if (user !== undefined && this.parts.index && (previous === undefined || previous.user !== user))
+        await this.parts.index.add(user, this.parts.keys.keyOf(sid), Date.now());
+    };
+    await index();
+    if (!(await this.isVersioned())) return this.writeUnversioned(sid, text, expiresAt, meta());
     // A session object that was never loaded (a new one, or a plain `set` call): what this process last saw of it, else create-only.
-    let expected = loaded?.version ?? this.parts.recent.lastSeen(sid)?.version ?? 0;
+    let expected = loaded?.version ?? seen?.version ?? 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.write(sid, text, expiresAt, expected);
+        return await this.write(sid, text, expiresAt, expected, meta());
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt >= 5) throw err;
       }
       const current = await this.read(sid);
       if (!current) return null;
       expected = current.version ?? 0;
+      const skipped = previous?.user === user; // the entry was trusted to exist
+      previous = { user: current.record.user, createdAt: current.record.created_at };
+      if (!skipped) continue;
+      await index();
     }
   }
 
   /** A write on a backend without check-and-set: then a destroy's mark, if any, deletes the record again (ended.ts). */
-  async writeUnversioned(sid: string, text: string, expiresAt: number | null): Promise<{ version?: number } | null> {
-    const written = await this.write(sid, text, expiresAt);
+  async writeUnversioned(sid: string, text: string, expiresAt: number | null, meta: RecordMeta = {}): Promise<{ version?: number } | null> {
+    const written = await this.write(sid, text, expiresAt, undefined, meta);
     const key = this.parts.keys.keyOf(sid);
     if (!(await this.parts.ended.has(key))) return written;
     this.parts.recent.forget(sid);

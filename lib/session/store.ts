@@ -3,44 +3,32 @@ import type { Request } from 'express';
 import { type Session, type SessionData, Store } from 'express-session';
 import { ConfigError, ConflictError, InvalidSessionIdError } from '../errors';
 import { cached } from '../providers/cached';
-import { isValidSegment, parsePath } from '../providers/paths';
 import type { SecretProvider } from '../providers/types';
 import { settle } from './settle';
-import { isValidSessionId, SID_DIGEST_LENGTH, sessionIdProblem, sidDigest } from './key';
+import { isValidSessionId, sessionIdProblem, sidDigest } from './key';
 import { forEachBounded } from '../shared/bounded';
 import { isLive } from './record';
 import { deleteExpired, listSessionKeys, liveSessionRecords, SCAN_CONCURRENCY } from './scan';
 import { DEFAULT_CLEANUP_INTERVAL_MS, Sweeper } from './sweeper';
 import { renamedOption } from '../shared/deprecated-option';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
-import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult } from './types';
+import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult, UserSession } from './types';
 import { RecentSessions } from './recent';
 import { SessionRecords } from './records';
 import { EndedMarks } from './ended';
+import { CLEANUP_INTERVAL_RENAME, checkedPath, checkedPrefix } from './options';
 import { carryLoaded, loadedOf, markLoaded } from './loaded';
-
-const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
+import { UserIndex } from './user-index';
+import { destroyByKey, destroySessionsOf, isSessionKeyOf, repairIndex, sessionsOf, type UserParts, userOfSession } from './users';
 
 type Cookie = { originalMaxAge?: number | null };
 type StoreEvent = 'create' | 'update' | 'set' | 'touch' | 'destroy';
 
 /**
- * express-session store keeping each session as one secret, `<path>/<prefix><sidDigest(sid)>` =
- * `{ session: <serialized>, expires_at: <ms>, sid }`, in any SecretProvider. The key holds only a
- * SHA-256 of the id (keys show up in Vault request URLs, audit logs and file names; the id is a
- * bearer credential); the id itself is in the record. A drop-in for connect-redis v9: same option
- * names, defaults and semantics. Every method takes an optional callback (called exactly once) and
- * returns a promise.
+ * express-session store keeping each session as one secret at `<path>/<prefix><sidDigest(sid)>`
+ * (record.ts) in any SecretProvider; the id is never in a key. A drop-in for connect-redis v9.
+ * Every method takes an optional callback (called exactly once) and returns a promise.
  */
-/** `cleanupInterval` (seconds) became `cleanupIntervalMs`; the old name works for one minor version. */
-const CLEANUP_INTERVAL_RENAME = {
-  owner: 'session store',
-  oldName: 'cleanupInterval',
-  newName: 'cleanupIntervalMs',
-  conversion: 'seconds × 1000',
-  convert: (seconds: number) => seconds * 1000,
-};
-
 export class SecretsSessionStore extends Store {
   readonly prefix: string;
   readonly scanCount: number;
@@ -63,24 +51,15 @@ export class SecretsSessionStore extends Store {
   private readonly ended: EndedMarks;
   /** Reads and writes of single session records. */
   private readonly records: SessionRecords;
+  /** The per-user index and `userOf` (see users.ts). */
+  private readonly users: UserParts;
 
   constructor(options: SecretsSessionStoreOptions) {
     super();
     const provider = options?.provider;
     if (!provider || typeof provider.get !== 'function') throw new ConfigError('session store: provider is required');
-    this.prefix = options.prefix == null ? 'sess:' : options.prefix;
-    if (typeof this.prefix !== 'string' || !PREFIX.test(this.prefix)) {
-      throw new ConfigError('session store: prefix may only contain [A-Za-z0-9._:@+=-]; put folders in `path`');
-    }
-    if (!isValidSegment(this.prefix + 'x'.repeat(SID_DIGEST_LENGTH))) {
-      throw new ConfigError(`session store: prefix is too long (a key is the prefix and ${SID_DIGEST_LENGTH} characters, one path segment)`);
-    }
-    this.path = options.path ?? 'sessions';
-    try {
-      parsePath(this.path);
-    } catch (err) {
-      throw new ConfigError(`session store: path: ${(err as Error).message}`);
-    }
+    this.prefix = checkedPrefix(options.prefix);
+    this.path = checkedPath(options.path);
     this.scanCount = options.scanCount || 100;
     this.serializer = options.serializer || JSON;
     this.ttl = options.ttl || DEFAULT_TTL_SECONDS;
@@ -94,7 +73,10 @@ export class SecretsSessionStore extends Store {
     this.provider = options.cache ? cached(provider, options.cache === true ? {} : options.cache) : provider;
     // Marks are read through the provider as given: a cached "no mark" could hide another instance's destroy.
     this.ended = new EndedMarks(provider, this.path, typeof this.ttl === 'number' ? this.ttl : undefined);
-    this.records = new SessionRecords({ provider: this.provider, source: provider, keys: this, recent: this.recent, ended: this.ended });
+    if (options.userOf !== undefined && typeof options.userOf !== 'function') throw new ConfigError('session store: userOf must be a function');
+    const index = options.userOf ? new UserIndex(provider, this.path) : undefined;
+    this.users = { source: provider, index, userOf: options.userOf, end: (sid, key, user) => this.end(sid, key, user) };
+    this.records = new SessionRecords({ provider: this.provider, source: provider, keys: this, recent: this.recent, ended: this.ended, index });
 
     const interval = renamedOption<number | false>(options, CLEANUP_INTERVAL_RENAME) ?? DEFAULT_CLEANUP_INTERVAL_MS;
     if (interval !== false && !(typeof interval === 'number' && interval >= 0)) {
@@ -122,7 +104,7 @@ export class SecretsSessionStore extends Store {
       if (found.version === undefined && (await this.ended.has(this.keyOf(sid)))) return null; // KV v1: a destroy's mark wins
       const session = await this.serializer.parse(found.record.session);
       this.recent.saw(sid, found.record, found.version);
-      markLoaded(session, found.version);
+      markLoaded(session, found.version, { user: found.record.user, createdAt: found.record.created_at });
       return session;
     }, callback);
   }
@@ -150,9 +132,13 @@ export class SecretsSessionStore extends Store {
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) return this.records.remove(sid);
-      const written = await this.records.save(sid, await this.serializer.stringify(session), this.disableTTL ? null : expiresAt, loadedOf(session));
+      const user = userOfSession(this.users, session);
+      const userName = user === undefined || !this.users.index ? undefined : await this.users.index.nameOf(user);
+      const loaded = loadedOf(session);
+      const text = await this.serializer.stringify(session);
+      const written = await this.records.save(sid, text, this.disableTTL ? null : expiresAt, loaded, userName);
       if (!written) return null;
-      markLoaded(session, written.version);
+      markLoaded(session, written.version, { user: userName, createdAt: loaded?.createdAt ?? this.recent.lastSeen(sid)?.record.created_at });
       this.announce(written.version === undefined ? ['set'] : [written.version === 1 ? 'create' : 'update', 'set'], sid);
       return null;
     }, callback);
@@ -185,12 +171,13 @@ export class SecretsSessionStore extends Store {
       if (sameMaxAge && gain >= 0 && gain < this.touchAfter * 1000) return null;
       if (cookie) stored.cookie = cookie as SessionData['cookie'];
       const text = await this.serializer.stringify(stored);
+      const meta = { user: record.user, createdAt: record.created_at };
       if (current.version === undefined) {
-        if (await this.records.writeUnversioned(sid, text, expiresAt)) this.announce(['touch'], sid, session);
+        if (await this.records.writeUnversioned(sid, text, expiresAt, meta)) this.announce(['touch'], sid, session);
         return null;
       }
       try {
-        await this.records.write(sid, text, expiresAt, current.version);
+        await this.records.write(sid, text, expiresAt, current.version, meta);
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err; // changed or ended meanwhile: that change wins
         return null;
@@ -206,14 +193,42 @@ export class SecretsSessionStore extends Store {
   override destroy(sid: string, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
       if (!this.isSid(sid)) return null;
-      this.recent.destroyed(sid);
       const key = this.keyOf(sid);
-      // Without check-and-set the mark comes first, so a save racing this destroy finds it (ended.ts).
-      if (!(await this.records.isVersioned())) await this.ended.mark(key, Date.now());
-      await this.provider.delete(key);
-      this.announce(['destroy'], sid);
+      // With the index, the record names its entry (read as stored, not from the cache).
+      const user = this.users.index ? (await this.source.get(key))?.data.user : undefined;
+      await this.end(sid, key, typeof user === 'string' ? user : undefined);
       return null;
     }, callback);
+  }
+
+  /** The one destroy path (destroy, destroyByKey, destroySessionsOf): mark on KV v1, delete the record, then its index entry. */
+  private async end(sid: string, key: string, user: string | undefined): Promise<void> {
+    this.recent.destroyed(sid);
+    // Without check-and-set the mark comes first, so a save racing this destroy finds it (ended.ts).
+    if (!(await this.records.isVersioned())) await this.ended.mark(key, Date.now());
+    await this.provider.delete(key);
+    if (user !== undefined) await this.users.index?.remove(user, key);
+    this.announce(['destroy'], sid);
+  }
+
+  /** The live sessions of `user` (needs `userOf`): O(that user's sessions), never a scan. */
+  sessionsOf(user: string): Promise<UserSession[]> {
+    return sessionsOf(this.users, user);
+  }
+
+  /** Ends every session of `user` (but the one with id `except`); resolves with the number ended. */
+  destroySessionsOf(user: string, opts: { except?: string } = {}): Promise<number> {
+    return destroySessionsOf(this.users, user, opts.except === undefined || !this.isSid(opts.except) ? undefined : this.keyOf(opts.except));
+  }
+
+  /** Ends the session stored at `key` (as `sessionsOf` lists it); false when none was there or `key` is not one of this store's. */
+  destroyByKey(key: string): Promise<boolean> {
+    return destroyByKey(this.users, key, this);
+  }
+
+  /** Whether `key` is exactly `<path>/<prefix><43 base64url characters>` (validates request input). */
+  isSessionKey(key: string): boolean {
+    return isSessionKeyOf(this.path, this.prefix, key);
   }
 
   /** Every live session, each with its `id` (connect-redis's shape). Reads each record. */
@@ -253,20 +268,19 @@ export class SecretsSessionStore extends Store {
     return settle(async () => {
       const keys = await listSessionKeys(this.provider, this);
       await forEachBounded(keys, SCAN_CONCURRENCY, (key) => this.provider.delete(key));
+      await this.users.index?.clear(SCAN_CONCURRENCY);
       return null;
     }, callback);
   }
 
-  /**
-   * Deletes expired sessions now (the background sweeper calls this). Reads bypass the cache;
-   * at most 8 calls are in flight and the event loop gets a turn every few ms.
-   */
+  /** Deletes expired sessions and repairs the user index now (the sweeper calls this); reads bypass the cache, 8 calls in flight. */
   async sweep(): Promise<SweepResult> {
     const keys = await listSessionKeys(this.provider, this);
     await yieldToEventLoop(); // the listing was one synchronous chunk; do not add the first slice to it
     const stopped = () => this.sweeper?.isStopped === true;
     let deleted = await deleteExpired(keys, this.source, this.provider, stopped);
     if (!(await this.records.isVersioned())) deleted += await this.ended.sweep(Date.now(), SCAN_CONCURRENCY, stopped);
+    await repairIndex(this.users, stopped);
     return { scanned: keys.length, deleted };
   }
 
@@ -280,10 +294,7 @@ export class SecretsSessionStore extends Store {
     }, callback);
   }
 
-  /**
-   * The key session `sid` is stored under: `<path>/<prefix><base64url(SHA-256(sid))>`. The same on
-   * every instance; it never contains the id itself.
-   */
+  /** The key session `sid` is stored under, `<path>/<prefix><base64url(SHA-256(sid))>`: the same on every instance, never the id. */
   keyOf(sid: string): string {
     return `${this.path}/${this.prefix}${sidDigest(sid)}`;
   }

@@ -54,6 +54,11 @@ export interface SecretsSessionStoreOptions {
    * between 50% and 150% of it. `0` or `false` disables the sweeper. Default 900000 (15 minutes).
    */
   cleanupIntervalMs?: number | false;
+  /**
+   * Opt-in per-user index: the user a session belongs to (e.g. `(s) => s.userId`), or undefined
+   * for none. Enables `sessionsOf`/`destroySessionsOf`. Default: none (no index is kept).
+   */
+  userOf?: (session: SessionData) => string | undefined;
   /** @deprecated Seconds; use `cleanupIntervalMs` (seconds × 1000). Removed in the next minor version. */
   cleanupInterval?: number | false;
 }
@@ -64,4 +69,16 @@ export interface SweepResult {
   scanned: number;
   /** Expired sessions deleted. */
   deleted: number;
+}
+
+/** One live session of a user, as `sessionsOf` lists it (never the session id: it is a credential). */
+export interface UserSession {
+  /** `store.keyOf(sid)`. */
+  key: string;
+  /** ms since the epoch. */
+  createdAt: number;
+  /** ms, last set/touch that wrote. */
+  lastSeenAt: number;
+  /** ms, null with disableTTL. */
+  expiresAt: number | null;
 }

@@ -51,7 +51,13 @@ describe('SecretsSessionStore: options', () => {
     expect(store.keyOf('abc')).toBe(`sessions/sess:${digest}`);
     expect(await provider.list('sessions')).toEqual([`sess:${digest}`]);
     const entry = await provider.get(`sessions/sess:${digest}`);
-    expect(entry?.data).toEqual({ session: expect.any(String), expires_at: expect.any(Number), sid: 'abc' });
+    expect(entry?.data).toEqual({
+      session: expect.any(String),
+      expires_at: expect.any(Number),
+      sid: 'abc',
+      created_at: expect.any(Number),
+      last_seen_at: expect.any(Number),
+    });
     expect(JSON.parse(entry?.data.session as string)).toMatchObject({ v: 1 });
     expect(await store.ids()).toEqual(['abc']);
   });
