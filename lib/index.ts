@@ -33,6 +33,7 @@ export { SecretsSessionStore } from './session/store';
 export type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult, UserSession } from './session/types';
 export { LimitBusyError } from './tokens/concurrency-limit';
 export { TokenError, type TokenErrorCode } from './tokens/errors';
+export { findTokens, tokenPattern } from './tokens/find';
 export { generateToken, parseToken, type ParsedToken } from './tokens/format';
 export { hashToken } from './tokens/hash';
 export { type BearerAuthOptions, type BearerRateLimit, bearerAuth } from './tokens/middleware';
