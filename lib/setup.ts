@@ -122,6 +122,8 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
       bcryptCost: stored?.bcrypt_cost,
       verifyCacheTtlMs: toMs(stored?.verify_cache_ttl),
       acceptImported: stored?.accept_imported,
+      reuseWindow: stored?.reuse_window,
+      revokeOnReuse: stored?.revoke_on_reuse,
       staticTokens: watcher,
       logger: opts.logger,
     });

@@ -19,7 +19,7 @@ describe('createAuthFromConfig', () => {
     await removeTempDir(dir);
   });
 
-  const yaml = (extra = '') => `
+  const yaml = (extra = '', tokenStorage = '') => `
 secrets:
   refresh_interval: 100ms
   providers:
@@ -37,13 +37,13 @@ authentication:
           metadata: { name: "CI Pipeline Token" }
           scopes: [read]
       storage:
-        secrets: { provider: file, path: app/tokens, bcrypt_cost: 4 }
+        secrets: { provider: file, path: app/tokens, bcrypt_cost: 4${tokenStorage} }
 `;
 
-  async function setup(extra = '') {
+  async function setup(extra = '', tokenStorage = '') {
     await createFileProvider({ basePath: join(dir, 'secrets') }).put('ci/token', { value: CI_TOKEN });
     const file = join(dir, 'auth.yml');
-    await writeFile(file, yaml(extra));
+    await writeFile(file, yaml(extra, tokenStorage));
     return createAuthFromConfig(file);
   }
 
@@ -98,6 +98,19 @@ authentication:
       while ((await auth.tokens.verify(NEXT_TOKEN)) === null && Date.now() < deadline) await sleep(50);
       await expect(auth.tokens.verify(NEXT_TOKEN)).resolves.toMatchObject({ name: 'CI Pipeline Token' });
       await expect(auth.tokens.verify(CI_TOKEN)).resolves.toBeNull();
+    } finally {
+      await auth.close();
+    }
+  });
+
+  test('revoke_on_reuse in the config file reaches the token store: an old secret presented after its rotation revokes the token', async () => {
+    const auth = await setup('', ', revoke_on_reuse: true, reuse_window: 1h');
+    try {
+      const first = await auth.tokens.create({ name: 'reused', scopes: ['read'] });
+      const second = await auth.tokens.rotate(first.record.id);
+      await expect(auth.tokens.verify(second.token)).resolves.not.toBeNull();
+      await expect(auth.tokens.verify(first.token)).resolves.toBeNull(); // the rotated-away secret: reuse
+      await expect(auth.tokens.verify(second.token)).resolves.toBeNull(); // revoked with it
     } finally {
       await auth.close();
     }

@@ -182,6 +182,10 @@ const TokenStorageSecretsSchema = z.strictObject({
   auto_rotate: z.boolean().default(false),
   /** Verify credentials moved into the store by `tokens import` (see TokenStore `acceptImported`). */
   accept_imported: z.boolean().default(false),
+  /** How long a rotated-away secret is remembered to detect its reuse (TokenStore `reuseWindow`). */
+  reuse_window: positiveDuration().optional(),
+  /** Presenting a rotated-away secret revokes the token (TokenStore `revokeOnReuse`). */
+  revoke_on_reuse: z.boolean().default(false),
   bcrypt_cost: z.number().int().min(MIN_BCRYPT_COST).max(MAX_BCRYPT_COST).default(10),
   verify_cache_ttl: duration().default(60),
 });

@@ -43,6 +43,7 @@ describe('config schema', () => {
       path: 'tokens',
       auto_rotate: false,
       accept_imported: false,
+      revoke_on_reuse: false,
       bcrypt_cost: 10,
       verify_cache_ttl: 60,
     });
@@ -59,6 +60,20 @@ describe('config schema', () => {
     expect(config.secrets.refresh_interval).toBe(60);
     expect(config.authentication.session.storage.secrets).toMatchObject({ ttl: 5400, touch_after: 60, cache: { enabled: true, ttl: 300 } });
     expect(config.authentication.methods.token.storage.secrets).toMatchObject({ ttl: 7_776_000, verify_cache_ttl: 30 });
+  });
+
+  it('takes reuse detection settings for stored tokens and names a bad one', () => {
+    const withSecrets = (secrets: Record<string, unknown>) =>
+      parseConfig({
+        secrets: { providers: { memory: {} } },
+        authentication: { methods: { token: { enabled: true, storage: { secrets: { provider: 'memory', ...secrets } } } } },
+      });
+    expect(withSecrets({ reuse_window: '2d', revoke_on_reuse: true }).authentication.methods.token.storage.secrets).toMatchObject({
+      reuse_window: 172_800,
+      revoke_on_reuse: true,
+    });
+    expect(() => withSecrets({ reuse_window: 0 })).toThrow(/reuse_window/);
+    expect(() => withSecrets({ revoke_on_reuse: 'yes' })).toThrow(/revoke_on_reuse/);
   });
 
   it('accepts a disabled provider block without its required fields', () => {
