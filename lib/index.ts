@@ -54,6 +54,18 @@ export type {
 export { ApiError } from './admin/errors';
 export { DeliveryRefusedError } from './admin/auto-rotate';
 export { tokenAdminRouter } from './admin/router';
-export type { AdminLogger, AuditAction, AuditEvent, AutoRotateOptions, TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
+export type {
+  AdminLogger,
+  AuditAction,
+  AuditEvent,
+  AutoRotateOptions,
+  SessionAdminBackend,
+  SessionAuditAction,
+  SessionAuditEvent,
+  TokenAdminRouter,
+  TokenAdminRouterOptions,
+  TokenAuditAction,
+  TokenAuditEvent,
+} from './admin/types';
 export type { TokenEvent, TokenEventAction } from './tokens/events';
 export type { TokenState, TokenView } from './admin/view';

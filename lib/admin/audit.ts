@@ -1,37 +1,47 @@
 import type { Request } from 'express';
 import { describeError } from '../errors';
 import type { TokenInfo } from '../tokens/types';
-import type { AdminLogger, AuditAction, AuditEvent } from './types';
+import type { AdminLogger, AuditEvent, SessionAuditAction, SessionAuditEvent, TokenAuditAction } from './types';
 
-/** Emits audit events to the `onAudit` hook and the logger. A failing hook is logged, never thrown. */
-export type Auditor = (action: AuditAction, req: Request | null, token: TokenInfo, details: AuditEvent['details']) => Promise<void>;
+type Details = AuditEvent['details'];
+
+/** Emits a token audit event to the `onAudit` hook and the logger. A failing hook is logged, never thrown. */
+export type Auditor = (action: TokenAuditAction, req: Request | null, token: TokenInfo, details: Details) => Promise<void>;
+
+/** Emits a session audit event the same way. */
+export type SessionAuditor = (action: SessionAuditAction, req: Request, session: SessionAuditEvent['session'], details: Details) => Promise<void>;
 
 const quote = (value: string | null): string => (value === null ? '-' : JSON.stringify(value));
 
-/** One log line for an event: names and ids only. */
+/** What an event is about, for its log line: the token, or the session key / user. */
+function subjectOf(e: AuditEvent): string {
+  if ('token' in e) return `token=${e.token.id} name=${quote(e.token.name)}`;
+  return e.session.key === null ? `user=${quote(e.session.user)}` : `session=${e.session.key}`;
+}
+
+/** One log line for an event: names, ids and session keys only. */
 export function auditLine(e: AuditEvent): string {
   const who = e.actor ? quote(e.actor.name ?? e.actor.tokenId) : 'auto-rotation';
   const extra = Object.entries(e.details)
     .map(([k, v]) => ` ${k}=${typeof v === 'string' ? quote(v) : String(v)}`)
     .join('');
-  return `express-secrets-auth audit: ${e.action} token=${e.token.id} name=${quote(e.token.name)} by=${who} ip=${e.ip ?? '-'} at=${e.at}${extra}`;
+  return `express-secrets-auth audit: ${e.action} ${subjectOf(e)} by=${who} ip=${e.ip ?? '-'} at=${e.at}${extra}`;
 }
 
+/** The token and session auditors of one router: one hook, one logger, one clock. */
 export function createAuditor(opts: {
   onAudit?: (event: AuditEvent) => void | Promise<void>;
   logger: AdminLogger;
   now: () => number;
   createdBy: (req: Request) => string | null;
-}): Auditor {
-  return async (action, req, token, details) => {
-    const event: AuditEvent = {
-      action,
-      at: new Date(opts.now()).toISOString(),
-      actor: req ? { name: opts.createdBy(req), tokenId: req.auth?.tokenId ?? null, source: req.auth?.source ?? null } : null,
-      ip: req?.ip ?? null,
-      token: { id: token.id, name: token.name, scopes: [...token.scopes] },
-      details,
-    };
+}): { token: Auditor; session: SessionAuditor } {
+  const common = (req: Request | null, details: Details) => ({
+    at: new Date(opts.now()).toISOString(),
+    actor: req ? { name: opts.createdBy(req), tokenId: req.auth?.tokenId ?? null, source: req.auth?.source ?? null } : null,
+    ip: req?.ip ?? null,
+    details,
+  });
+  const emit = async (event: AuditEvent): Promise<void> => {
     opts.logger.info(auditLine(event));
     if (!opts.onAudit) return;
     try {
@@ -39,8 +49,12 @@ export function createAuditor(opts: {
     } catch (err) {
       (opts.logger.error ?? opts.logger.warn).call(
         opts.logger,
-        `express-secrets-auth admin: onAudit failed (${describeError(err)}) for ${action} of token ${token.id}`,
+        `express-secrets-auth admin: onAudit failed (${describeError(err)}) for ${event.action} of ${subjectOf(event)}`,
       );
     }
+  };
+  return {
+    token: (action, req, token, details) => emit({ action, ...common(req, details), token: { id: token.id, name: token.name, scopes: [...token.scopes] } }),
+    session: (action, req, session, details) => emit({ action, ...common(req, details), session: { ...session } }),
   };
 }

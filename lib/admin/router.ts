@@ -9,7 +9,8 @@ import { createAuditor } from './audit';
 import { AutoRotator, type DeliveryTarget, deliverToken } from './auto-rotate';
 import { ApiError, errorHandler, sendError } from './errors';
 import { addTokenRoutes, type RouteContext } from './routes';
-import type { TokenAdminRouter, TokenAdminRouterOptions } from './types';
+import { addSessionRoutes } from './session-routes';
+import type { SessionAdminBackend, TokenAdminRouter, TokenAdminRouterOptions } from './types';
 import { DEFAULT_MAX_GRACE } from './validate';
 import { addUiRoutes } from './ui';
 
@@ -55,6 +56,16 @@ function linkOption(value: unknown, name: string): string {
   throw new ConfigError(`tokenAdminRouter: ${name} must be a path on this site like "/login" or an http(s) URL`);
 }
 
+const SESSION_METHODS = ['sessionsOf', 'destroySessionsOf', 'destroyByKey', 'isSessionKey'] as const;
+
+/** `sessions`: a session store with the user operations, or undefined. */
+function sessionsOption(value: unknown): SessionAdminBackend | undefined {
+  if (value === undefined) return undefined;
+  const store = value as Record<string, unknown> | null;
+  if (store && SESSION_METHODS.every((m) => typeof store[m] === 'function')) return value as SessionAdminBackend;
+  throw new ConfigError(`tokenAdminRouter: sessions must be a SecretsSessionStore (with ${SESSION_METHODS.join(', ')})`);
+}
+
 /** Refuses cross-site requests (CSRF with cookie sessions) and POSTs that are not JSON. */
 const requestShape: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
   if (req.headers['sec-fetch-site'] === 'cross-site') return next(new ApiError(403, 'forbidden', 'Cross-site requests to the token API are refused.'));
@@ -98,6 +109,7 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
     appUrl: linkOption(opts.appUrl, 'appUrl'),
   };
 
+  const auditors = createAuditor({ onAudit: opts.onAudit, logger, now, createdBy });
   const ctx: RouteContext = {
     tokens: opts.tokens,
     now,
@@ -110,8 +122,9 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
       autoRotate: Boolean(opts.autoRotate),
       deliveryPrefix: opts.autoRotate ? deliveryPrefix(opts.autoRotate.pathPrefix) : null,
     },
-    audit: createAuditor({ onAudit: opts.onAudit, logger, now, createdBy }),
+    audit: auditors.token,
   };
+  const sessions = sessionsOption(opts.sessions);
 
   const auto = opts.autoRotate || null;
   if (auto && typeof auto.provider?.put !== 'function')
@@ -136,9 +149,10 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
 
   const router = express.Router() as TokenAdminRouter;
   if (opts.ui !== false) addUiRoutes(router, ui);
-  const api = ['/tokens', '/me'];
+  const api = sessions ? ['/tokens', '/me', '/sessions', '/users'] : ['/tokens', '/me'];
   router.use(api, requestShape, ...guards, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));
   addTokenRoutes(router, ctx);
+  if (sessions) addSessionRoutes(router, { sessions, audit: auditors.session });
   // Unknown paths under the mount point: a JSON 404 (left alone when mounted at the app's root).
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.baseUrl) return next();

@@ -22,7 +22,7 @@ export interface RouteContext {
 type Handler = (req: Request, res: Response) => Promise<void>;
 
 /** Express 4 does not catch rejected promises: pass them to `next`. */
-const wrap =
+export const wrap =
   (fn: Handler): RequestHandler =>
   (req: Request, res: Response, next: NextFunction) => {
     fn(req, res).catch(next);

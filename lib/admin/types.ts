@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Router } from 'express';
 import type { SecretProvider } from '../providers/types';
+import type { SecretsSessionStore } from '../session/store';
 import type { TokenStore } from '../tokens/store';
 import type { TokenEventAction } from '../tokens/events';
 import type { TokenSource } from '../tokens/types';
@@ -14,22 +15,43 @@ export interface AdminLogger {
   error?(message: string): void;
 }
 
-/** What happened to a token. `token.auto_rotate` is done by the auto-rotation job, with no actor. */
-export type AuditAction = 'token.create' | 'token.rotate' | 'token.revoke' | 'token.auto_rotate' | TokenEventAction;
+/** What the admin router needs from a session store for its session routes; `SecretsSessionStore` (with `userOf`) is one. */
+export type SessionAdminBackend = Pick<SecretsSessionStore, 'sessionsOf' | 'destroySessionsOf' | 'destroyByKey' | 'isSessionKey'>;
 
-/** One audit record: who did what to which token, when. Never holds a token or a hash. */
-export interface AuditEvent {
-  action: AuditAction;
+/** What happened to a token. `token.auto_rotate` is done by the auto-rotation job, with no actor. */
+export type TokenAuditAction = 'token.create' | 'token.rotate' | 'token.revoke' | 'token.auto_rotate' | TokenEventAction;
+
+/** What happened to sessions: one ended by its key, or every session of a user ended. */
+export type SessionAuditAction = 'session.destroy' | 'user.sessions_destroy';
+
+export type AuditAction = TokenAuditAction | SessionAuditAction;
+
+/** What every audit record has: who did it, from where, when. Never holds a token, a hash or a session id. */
+interface AuditRecord {
   /** ISO 8601 time of the change. */
   at: string;
   /** The caller (from `req.auth`, or `createdBy`), or null for the auto-rotation job. */
   actor: { name: string | null; tokenId: string | null; source: TokenSource | null } | null;
   /** Client address as Express sees it (`req.ip`; set `trust proxy` behind a proxy). */
   ip: string | null;
-  token: { id: string; name: string; scopes: string[] };
-  /** Action details: `expires_at`, `grace_seconds`, `delivery_path`. */
+  /** Action details: `expires_at`, `grace_seconds`, `delivery_path`; `ended` for `user.sessions_destroy`. */
   details: Record<string, string | number | boolean | null>;
 }
+
+/** An audit record about a token. */
+export interface TokenAuditEvent extends AuditRecord {
+  action: TokenAuditAction;
+  token: { id: string; name: string; scopes: string[] };
+}
+
+/** An audit record about sessions: `key` for `session.destroy`, `user` for `user.sessions_destroy` (the other is null). */
+export interface SessionAuditEvent extends AuditRecord {
+  action: SessionAuditAction;
+  session: { key: string | null; user: string | null };
+}
+
+/** One audit record: who did what to which token or sessions, when. Narrow on `action` (or `'token' in event`). */
+export type AuditEvent = TokenAuditEvent | SessionAuditEvent;
 
 /** Automatic rotation of tokens created with a `delivery_path`. */
 export interface AutoRotateOptions {
@@ -78,7 +100,13 @@ export interface TokenAdminRouterOptions {
   allowedScopes?: string[];
   /** Who is creating a token, stored as `created_by`. Default `req.auth?.name ?? null`. */
   createdBy?: (req: Request) => string | null;
-  /** Called for every create, rotate and revoke (after it happened). Failures are logged, never thrown. */
+  /**
+   * The session store whose sessions the admin may list and end: adds `GET /sessions?user=`,
+   * `DELETE /sessions/:key` and `DELETE /users/:user/sessions`, and the page's Sessions view.
+   * Listing by user needs the store's `userOf` option. Default none (no session routes).
+   */
+  sessions?: SessionAdminBackend;
+  /** Called for every create, rotate and revoke, and every session ended through the API (after it happened). Failures are logged, never thrown. */
   onAudit?: (event: AuditEvent) => void | Promise<void>;
   /** Audit lines (info) and failures. Default `console`. */
   logger?: AdminLogger;

@@ -3,6 +3,7 @@ import { createCases } from './cases-create';
 import { guardCases } from './cases-guard';
 import { mutateCases } from './cases-mutate';
 import { readCases } from './cases-read';
+import { sessionCases } from './cases-sessions';
 
 export function apiCases(label: string): void {
   describe(`tokenAdminRouter on ${label}`, () => {
@@ -10,5 +11,6 @@ export function apiCases(label: string): void {
     createCases();
     readCases();
     mutateCases();
+    sessionCases();
   });
 }

@@ -14,7 +14,7 @@ import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { TokenStore } from '../../lib/tokens/store';
-import { type AdminApp, bearer, makeAdminApp } from './helpers';
+import { type AdminApp, bearer, makeAdminApp, tokenEvents } from './helpers';
 
 const DAY = 86_400_000;
 const DELIVERY = 'token-delivery/billing/api-token';
@@ -200,7 +200,11 @@ describe('tokenAdminRouter autoRotate', () => {
       expect((await t.provider.get('token-delivery/app/config'))?.data).toEqual(APP_SECRET);
       expect(await delivered()).toMatchObject({ token: other.token, token_id: other.id });
       expect(await tokenCount()).toBe(before);
-      expect(t.audit.filter((e) => e.action === 'token.create').map((e) => e.token.name)).toEqual(['other']);
+      expect(
+        tokenEvents(t.audit)
+          .filter((e) => e.action === 'token.create')
+          .map((e) => e.token.name),
+      ).toEqual(['other']);
     });
 
     test('a token whose stored delivery path lies outside the folder (made before this check) is never delivered there', async () => {

@@ -12,7 +12,7 @@ import {
   TokenStore,
   type TokenStoreOptions,
 } from '../../lib';
-import type { AuditEvent } from '../../lib/admin/types';
+import type { AuditEvent, TokenAuditEvent } from '../../lib/admin/types';
 
 export interface AdminApp {
   app: Express;
@@ -71,3 +71,6 @@ export async function makeAdminApp(opts: AdminAppOptions = {}): Promise<AdminApp
 
 /** `Authorization` header for a token. */
 export const bearer = (token: string): { Authorization: string } => ({ Authorization: `Bearer ${token}` });
+
+/** The token events of an audit list (the ones with a `token`). */
+export const tokenEvents = (events: AuditEvent[]): TokenAuditEvent[] => events.filter((e): e is TokenAuditEvent => 'token' in e);

@@ -7,7 +7,7 @@ import { createFileProvider } from '../../lib';
 import { parseToken } from '../../lib/tokens/format';
 import { describeWith } from '../support/components';
 import { launch, listen, openPage, type Problems } from './browser';
-import { type AdminApp, makeAdminApp } from './helpers';
+import { type AdminApp, makeAdminApp, tokenEvents } from './helpers';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 // Screenshots go to docs/ only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
@@ -315,7 +315,7 @@ describeWith('chromium', 'token admin page (Chromium)', () => {
     await row('billing-service').waitFor({ state: 'detached' });
     await page.waitForFunction(`document.activeElement?.dataset.id === ${JSON.stringify(next)}`);
     expect(await useFromNode(rotated)).toBe(401);
-    expect(t.audit.map((e) => `${e.action} ${e.token.name}`)).toEqual(
+    expect(tokenEvents(t.audit).map((e) => `${e.action} ${e.token.name}`)).toEqual(
       expect.arrayContaining(['token.create billing-service', 'token.rotate billing-service', 'token.revoke billing-service']),
     );
   });
