@@ -101,12 +101,14 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
     guards = [bearerAuth({ tokens: verifier, scopes: [opts.adminScope ?? 'admin'], realm: opts.realm ?? 'admin', logger })];
   }
 
+  const sessions = sessionsOption(opts.sessions);
   if (opts.tokenSignIn !== undefined && typeof opts.tokenSignIn !== 'boolean') throw new ConfigError('tokenAdminRouter: tokenSignIn must be true or false');
   const ui = {
     mode: opts.guard === undefined ? ('token' as const) : ('guard' as const),
     tokenSignIn: opts.tokenSignIn ?? opts.guard === undefined,
     signInUrl: linkOption(opts.signInUrl, 'signInUrl'),
     appUrl: linkOption(opts.appUrl, 'appUrl'),
+    sessions: sessions !== undefined,
   };
 
   const auditors = createAuditor({ onAudit: opts.onAudit, logger, now, createdBy });
@@ -124,7 +126,6 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
     },
     audit: auditors.token,
   };
-  const sessions = sessionsOption(opts.sessions);
 
   const auto = opts.autoRotate || null;
   if (auto && typeof auto.provider?.put !== 'function')

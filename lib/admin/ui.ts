@@ -23,6 +23,8 @@ export interface UiSettings {
   signInUrl: string;
   /** The app, linked when signed in; "" for none. */
   appUrl: string;
+  /** The router has the session routes: the page shows its Sessions view. */
+  sessions: boolean;
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -55,6 +57,7 @@ export function addUiRoutes(router: Router, settings: UiSettings): void {
     '%TOKEN_SIGN_IN%': String(settings.tokenSignIn),
     '%SIGN_IN_URL%': escapeHtml(settings.signInUrl),
     '%APP_URL%': escapeHtml(settings.appUrl),
+    '%SESSIONS%': String(settings.sessions),
   };
 
   router.get('/ui', (req: Request, res: Response) => {
@@ -62,7 +65,7 @@ export function addUiRoutes(router: Router, settings: UiSettings): void {
     // One pass with a replacer function: nothing inserted is read again, and `$&`-style patterns in
     // the mount path or a URL stay as they are.
     const values: Record<string, string> = { ...fixed, '%BASE%': escapeHtml(req.baseUrl) };
-    res.status(200).send(index.replace(/%(BASE|MODE|TOKEN_SIGN_IN|SIGN_IN_URL|APP_URL)%/g, (m) => values[m]));
+    res.status(200).send(index.replace(/%(BASE|MODE|TOKEN_SIGN_IN|SIGN_IN_URL|APP_URL|SESSIONS)%/g, (m) => values[m]));
   });
   router.get('/ui/:file', (req: Request, res: Response, next) => {
     const file = files.get(String(req.params.file));

@@ -1,37 +1,8 @@
-import express from 'express';
-import session from 'express-session';
 import request from 'supertest';
-import { createMemoryProvider, SecretsSessionStore } from '../../lib';
+import { tokenAdminRouter } from '../../lib';
 import type { SessionAuditEvent } from '../../lib/admin/types';
 import { type AdminApp, bearer, makeAdminApp } from './helpers';
-
-type UserSession = session.SessionData & { user?: string };
-
-/** An app where `POST /login?user=` signs in with express-session on a SecretsSessionStore, and `GET /whoami` says who is signed in. */
-async function sessionApp(opts: { userOf?: boolean } = {}) {
-  const store = new SecretsSessionStore({
-    provider: createMemoryProvider(),
-    cleanupIntervalMs: false,
-    ...(opts.userOf === false ? {} : { userOf: (s: session.SessionData) => (s as UserSession).user }),
-  });
-  const site = express.Router();
-  site.use(session({ store, secret: 'spec-cookie-secret', resave: false, saveUninitialized: false, name: 'sid' }));
-  site.post('/login', (req, res) => {
-    (req.session as UserSession).user = String(req.query.user);
-    res.json({ key: store.keyOf(req.sessionID) });
-  });
-  site.get('/whoami', (req, res) => {
-    res.json({ user: (req.session as UserSession).user ?? null });
-  });
-  const t = await makeAdminApp({ router: { sessions: store }, before: [site] });
-  /** Signs `user` in; resolves with the cookie and the session's key. */
-  const login = async (user: string) => {
-    const res = await request(t.app).post(`/login?user=${encodeURIComponent(user)}`);
-    return { cookie: String(res.headers['set-cookie']).split(';')[0], key: res.body.key as string };
-  };
-  const whoami = async (cookie: string) => (await request(t.app).get('/whoami').set('Cookie', cookie)).body.user as string | null;
-  return { t, store, login, whoami };
-}
+import { makeSessionApp as sessionApp } from './session-app';
 
 const sessionEvents = (t: AdminApp): SessionAuditEvent[] => t.audit.filter((e): e is SessionAuditEvent => 'session' in e);
 
@@ -161,7 +132,6 @@ export function sessionCases(): void {
     test('without the `sessions` option there are no session routes; a bad `sessions` is a startup error', async () => {
       const plain = await makeAdminApp();
       expect((await request(plain.app).get(`${plain.base}/sessions?user=a`).set(bearer(plain.adminToken))).status).toBe(404);
-      const { tokenAdminRouter } = await import('../../lib');
       expect(() => tokenAdminRouter({ tokens: t.store, sessions: {} as never })).toThrow(/sessions must be a SecretsSessionStore/);
     });
   });

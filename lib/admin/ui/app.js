@@ -6,6 +6,7 @@ import { config } from './config.js';
 import { configureCreate, initCreate, openCreate } from './create.js';
 import { $, banner, fieldError, show } from './dom.js';
 import { initReveal, reveal } from './reveal.js';
+import { initSessions, resetSessions } from './sessions.js';
 import { focusAfterRemoval, setSignedIn, setTokens } from './table.js';
 
 const tokenField = config.mode === 'token' || config.tokenSignIn;
@@ -31,6 +32,8 @@ function signedOut(message, denied = '') {
   setSignedIn(null);
   banner('');
   show($('tokens'), false);
+  show($('sessions'), false);
+  resetSessions();
   show($('who'), false);
   show($('signin'), true);
   show($('guard-text'), config.mode === 'guard');
@@ -52,6 +55,7 @@ function signedIn(me) {
   show($('who'), true);
   show($('signin'), false);
   show($('tokens'), true);
+  show($('sessions'), config.sessions);
 }
 
 async function start() {
@@ -98,6 +102,8 @@ initActions({
     focusAfterRemoval(index);
   },
 });
+
+initSessions({ unauthorized: () => signedOut('Your sign-in is no longer valid. Sign in again.') });
 
 $('new-token').addEventListener('click', openCreate);
 $('state-filter').addEventListener('change', () => guarded(refresh));

@@ -8,4 +8,6 @@ export const config = Object.freeze({
   tokenSignIn: data.tokenSignIn === 'true',
   signInUrl: data.signInUrl || '',
   appUrl: data.appUrl || '',
+  /** The router has the session routes (its `sessions` option). */
+  sessions: data.sessions === 'true',
 });
