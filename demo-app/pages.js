@@ -27,7 +27,28 @@ function loginPage(csrf, error) {
   );
 }
 
-function homePage(user, backend, origin, csrf) {
+const time = (ms) => `<time datetime="${new Date(ms).toISOString()}">${escapeHtml(new Date(ms).toUTCString())}</time>`;
+
+/** "Your sessions": where this user is signed in, this one marked, and "Sign out everywhere else". */
+function sessionsBlock({ list, current }, csrf, ended) {
+  const items = list
+    .map(
+      (s) =>
+        `<li${s.key === current ? ' class="current"' : ''}>Signed in ${time(s.createdAt)}, last seen ${time(s.lastSeenAt)}${s.key === current ? ' <strong>(this session)</strong>' : ''}</li>`,
+    )
+    .join('\n');
+  const others = list.filter((s) => s.key !== current).length;
+  return `<h2>Your sessions</h2>
+${ended === null ? '' : `<p class="notice" role="status">Signed out ${ended} other session${ended === 1 ? '' : 's'}.</p>`}
+<ul class="sessions">${items}</ul>
+${
+  others > 0
+    ? `<form method="post" action="/sessions/others">${csrfField(csrf)}<button type="submit" class="secondary">Sign out everywhere else (${others})</button></form>`
+    : '<p class="hint">You are signed in here only.</p>'
+}`;
+}
+
+function homePage({ user, backend, origin, csrf, sessions, ended }) {
   return layout(
     `Hello, ${user.name}`,
     `<p>Your session lives in the <strong>${escapeHtml(backend)}</strong> provider, not in Redis.</p>
@@ -35,6 +56,7 @@ function homePage(user, backend, origin, csrf) {
   <li><a href="/api/v2/auth/ui">Manage API tokens</a> (signed in through this session)</li>
   <li><code>curl -H "Authorization: Bearer &lt;token&gt;" ${escapeHtml(origin)}/api/hello</code></li>
 </ul>
+${sessionsBlock(sessions, csrf, ended)}
 <form method="post" action="/logout">${csrfField(csrf)}<button type="submit">Sign out</button></form>`,
   );
 }

@@ -50,7 +50,8 @@ async function main() {
   const usesFiles = /\$\{env:SECRETS_KEY\}/.test(fs.readFileSync(configFile, 'utf8'));
   const key = usesFiles ? encryptionKey(dir) : null;
   const env = { ...process.env, DEMO_DATA_DIR: dir, ...(key ? { SECRETS_KEY: key.key } : {}) };
-  const auth = await createAuthFromConfig(configFile, { env });
+  // userOf: the store indexes sessions by user, for "Your sessions" and the admin page's Sessions view.
+  const auth = await createAuthFromConfig(configFile, { env, userOf: (s) => s.user });
   const [backend, provider] = Object.entries(auth.providers)[0];
   const users = JSON.parse(fs.readFileSync(path.join(__dirname, 'users.json'), 'utf8'));
   const secret = await sessionSecret(provider);
@@ -76,9 +77,16 @@ async function main() {
   const page = (res, html, status = 200) => res.status(status).set('Content-Security-Policy', CSP).type('html').send(html);
   const current = (req) => users.find((u) => u.username === req.session.user);
 
-  app.get('/', (req, res) => {
+  app.get('/', async (req, res, next) => {
     const user = current(req);
-    page(res, user ? homePage(user, backend, `${req.protocol}://${req.get('host')}`, csrf.token(req, res)) : loginPage(csrf.token(req, res)));
+    if (!user) return page(res, loginPage(csrf.token(req, res)));
+    try {
+      const sessions = { list: await auth.sessionStore.sessionsOf(user.username), current: auth.sessionStore.keyOf(req.sessionID) };
+      const ended = /^\d{1,4}$/.test(String(req.query.ended ?? '')) ? Number(req.query.ended) : null;
+      page(res, homePage({ user, backend, origin: `${req.protocol}://${req.get('host')}`, csrf: csrf.token(req, res), sessions, ended }));
+    } catch (err) {
+      next(err);
+    }
   });
   app.post('/login', loginRateLimit(), FORM_BODY, csrf.check, async (req, res, next) => {
     const user = users.find((u) => u.username === req.body?.username);
@@ -95,6 +103,17 @@ async function main() {
     });
   });
   app.post('/logout', FORM_BODY, csrf.check, (req, res, next) => req.session.destroy((err) => (err ? next(err) : res.redirect(303, '/'))));
+  // "Sign out everywhere else": every session of this user but the one making the request.
+  app.post('/sessions/others', FORM_BODY, csrf.check, async (req, res, next) => {
+    const user = current(req);
+    if (!user) return res.redirect(303, '/');
+    try {
+      const ended = await auth.sessionStore.destroySessionsOf(user.username, { except: req.sessionID });
+      res.redirect(303, `/?ended=${ended}`);
+    } catch (err) {
+      next(err);
+    }
+  });
 
   // API: any valid token. The admin API and page: a signed-in user, or a token with the admin scope.
   app.get('/api/hello', auth.bearerAuth(), (req, res) => res.json({ hello: req.auth.name, scopes: req.auth.scopes }));

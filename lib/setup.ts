@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { SessionData } from 'express-session';
 import { loadConfig, parseConfig } from './config/load';
 import { createProvidersFromConfig } from './config/providers';
 import type { AuthConfig, YamlStaticToken } from './config/schema';
@@ -6,7 +7,7 @@ import { toMs } from './config/to-ms';
 import { watchSecretRefs } from './config/watch';
 import type { SecretRefWatcher } from './shared/watcher';
 import { tokenAdminRouter } from './admin/router';
-import type { TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
+import type { AuditEvent, TokenAdminRouter, TokenAdminRouterOptions } from './admin/types';
 import { ConfigError, describeError } from './errors';
 import { createMemoryProvider } from './providers/memory';
 import type { SecretProvider } from './providers/types';
@@ -23,6 +24,16 @@ export interface AuthFromConfigOptions {
   baseDir?: string;
   /** Where background failures are reported. Default `console`. */
   logger?: TokenLogger & { info(message: string): void };
+  /**
+   * The user a session belongs to (the session store's `userOf`): keeps the per-user index, and
+   * gives `adminRouter()` its session routes and page view. Default none.
+   */
+  userOf?: (session: SessionData) => string | undefined;
+  /**
+   * Audit events of the token store (`token.reuse_detected`, `token.expiring`) and of every
+   * `adminRouter()` (unless given there). Failures are logged, never thrown. Default none.
+   */
+  onAudit?: (event: AuditEvent) => void | Promise<void>;
 }
 
 /** Everything a config file describes, wired together. Call `close()` on shutdown. */
@@ -103,6 +114,7 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
       touchAfter: sessionCfg?.touch_after,
       cache: sessionCfg?.cache.enabled ? { ttlMs: toMs(sessionCfg.cache.ttl), max: sessionCfg.cache.max } : undefined,
       cleanupIntervalMs: toMs(sessionCfg?.cleanup_interval),
+      userOf: opts.userOf,
     });
     closers.push(() => sessionStore.close());
 
@@ -124,6 +136,9 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
       acceptImported: stored?.accept_imported,
       reuseWindow: stored?.reuse_window,
       revokeOnReuse: stored?.revoke_on_reuse,
+      notifyBefore: stored?.notify_before,
+      expiryCheckIntervalMs: toMs(stored?.expiry_check_interval),
+      onAudit: opts.onAudit,
       staticTokens: watcher,
       logger: opts.logger,
     });
@@ -144,6 +159,8 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
           maxTtl: stored?.max_ttl ?? null,
           autoRotate: stored?.auto_rotate ? { provider: pick(providers, stored.provider, 'auto_rotate') } : false,
           logger: opts.logger,
+          ...(opts.onAudit ? { onAudit: opts.onAudit } : {}),
+          ...(opts.userOf ? { sessions: sessionStore } : {}),
           ...o,
           tokens,
         });

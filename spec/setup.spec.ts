@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { createAuthFromConfig, createFileProvider, SecretReferenceError, SecretsSessionStore, TokenStore } from '../lib';
+import {
+  type AuditEvent,
+  type AuthFromConfigOptions,
+  createAuthFromConfig,
+  createFileProvider,
+  SecretReferenceError,
+  SecretsSessionStore,
+  TokenStore,
+} from '../lib';
 import { removeTempDir, tempDir } from './support/temp-dir';
 import { sleep } from './support/sleep';
 
@@ -40,11 +48,11 @@ authentication:
         secrets: { provider: file, path: app/tokens, bcrypt_cost: 4${tokenStorage} }
 `;
 
-  async function setup(extra = '', tokenStorage = '') {
+  async function setup(extra = '', tokenStorage = '', options: AuthFromConfigOptions = {}) {
     await createFileProvider({ basePath: join(dir, 'secrets') }).put('ci/token', { value: CI_TOKEN });
     const file = join(dir, 'auth.yml');
     await writeFile(file, yaml(extra, tokenStorage));
-    return createAuthFromConfig(file);
+    return createAuthFromConfig(file, options);
   }
 
   function app(auth: Awaited<ReturnType<typeof createAuthFromConfig>>) {
@@ -111,6 +119,41 @@ authentication:
       await expect(auth.tokens.verify(second.token)).resolves.not.toBeNull();
       await expect(auth.tokens.verify(first.token)).resolves.toBeNull(); // the rotated-away secret: reuse
       await expect(auth.tokens.verify(second.token)).resolves.toBeNull(); // revoked with it
+    } finally {
+      await auth.close();
+    }
+  });
+
+  test('userOf and onAudit hooks: the admin router gets the session routes, and its and the store’s events reach onAudit', async () => {
+    const events: AuditEvent[] = [];
+    const auth = await setup('', ', notify_before: 2d, expiry_check_interval: 0', {
+      userOf: (s) => (s as unknown as { user?: string }).user,
+      onAudit: (e) => void events.push(e),
+    });
+    try {
+      const site = app(auth);
+      const ada = request.agent(site);
+      await ada.post('/login').expect(204);
+      await request.agent(site).post('/login').expect(204);
+      const { token } = await auth.tokens.create({ name: 'admin', scopes: ['admin'] });
+      const listed = await request(site).get('/auth/sessions?user=ada').set('Authorization', `Bearer ${token}`).expect(200);
+      expect(listed.body.sessions).toHaveLength(2);
+      await request(site).delete('/auth/users/ada/sessions').set('Authorization', `Bearer ${token}`).expect(200, { ended: 2 });
+      await ada.get('/me').expect(200, { user: null });
+
+      const soon = await auth.tokens.create({ name: 'soon', scopes: ['read'], expiresIn: 86_400 });
+      expect(await auth.tokens.notifyExpiring()).toEqual([soon.record.id]); // within notify_before (2d)
+      expect(events.map((e) => e.action)).toEqual(['user.sessions_destroy', 'token.expiring']);
+    } finally {
+      await auth.close();
+    }
+  });
+
+  test('without userOf the admin router has no session routes', async () => {
+    const auth = await setup();
+    try {
+      const { token } = await auth.tokens.create({ name: 'admin', scopes: ['admin'] });
+      await request(app(auth)).get('/auth/sessions?user=ada').set('Authorization', `Bearer ${token}`).expect(404);
     } finally {
       await auth.close();
     }

@@ -186,6 +186,10 @@ const TokenStorageSecretsSchema = z.strictObject({
   reuse_window: positiveDuration().optional(),
   /** Presenting a rotated-away secret revokes the token (TokenStore `revokeOnReuse`). */
   revoke_on_reuse: z.boolean().default(false),
+  /** How long before its expiry a token's `token.expiring` event is emitted (TokenStore `notifyBefore`). */
+  notify_before: positiveDuration().optional(),
+  /** How often the expiry check runs; 0 disables it (TokenStore `expiryCheckIntervalMs`). */
+  expiry_check_interval: duration().optional(),
   bcrypt_cost: z.number().int().min(MIN_BCRYPT_COST).max(MAX_BCRYPT_COST).default(10),
   verify_cache_ttl: duration().default(60),
 });

@@ -76,6 +76,18 @@ describe('config schema', () => {
     expect(() => withSecrets({ revoke_on_reuse: 'yes' })).toThrow(/revoke_on_reuse/);
   });
 
+  it('takes expiry notice settings for stored tokens and names a bad one', () => {
+    const withSecrets = (secrets: Record<string, unknown>) =>
+      parseConfig({
+        secrets: { providers: { memory: {} } },
+        authentication: { methods: { token: { enabled: true, storage: { secrets: { provider: 'memory', ...secrets } } } } },
+      }).authentication.methods.token.storage.secrets;
+    expect(withSecrets({ notify_before: '3d', expiry_check_interval: '30m' })).toMatchObject({ notify_before: 259_200, expiry_check_interval: 1800 });
+    expect(withSecrets({ expiry_check_interval: 0 })).toMatchObject({ expiry_check_interval: 0 });
+    expect(() => withSecrets({ notify_before: 0 })).toThrow(/notify_before/);
+    expect(() => withSecrets({ expiry_check_interval: 'often' })).toThrow(/expiry_check_interval/);
+  });
+
   it('accepts a disabled provider block without its required fields', () => {
     const config = parseConfig({ secrets: { providers: { vault: { enabled: false }, memory: { enabled: true } } } });
     expect(config.secrets.providers.vault).toMatchObject({ enabled: false });

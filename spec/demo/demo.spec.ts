@@ -86,6 +86,30 @@ async function walk(demo: Demo): Promise<void> {
   // the signed-in session may manage tokens too (the demo's guard)
   expect((await fetch(`${demo.url}/api/v2/auth/tokens`, { headers: { cookie: cookies.join('; ') } })).status).toBe(200);
 
+  // "Your sessions": a second sign-in (another device) shows up; "Sign out everywhere else" ends it only
+  const laptop = await login(demo.url);
+  const withTwo = await visit(demo.url, cookies);
+  expect(withTwo.html).toContain('Your sessions');
+  expect(withTwo.html.match(/<li( class="current")?>Signed in/g)).toHaveLength(2);
+  expect(withTwo.html).toContain('(this session)');
+  expect(withTwo.html).toContain('Sign out everywhere else (1)');
+  const others = (csrf: string) =>
+    fetch(`${demo.url}/sessions/others`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: withTwo.cookies.join('; '), origin: demo.url },
+      body: new URLSearchParams({ _csrf: csrf }),
+    });
+  expect((await others('x'.repeat(43))).status).toBe(403);
+  expect((await visit(demo.url, laptop.cookies)).html).toContain('Hello, Demo Operator');
+  const ended = await others(withTwo.csrf);
+  expect(ended.status).toBe(303);
+  expect(ended.headers.get('location')).toBe('/?ended=1');
+  expect((await visit(demo.url, laptop.cookies)).html).toContain('Sign in');
+  const after = await visit(`${demo.url}/?ended=1`, cookies);
+  expect(after.html).toContain('Signed out 1 other session.');
+  expect(after.html).toContain('You are signed in here only.');
+
   // sign out: a POST with the page's CSRF field; afterwards the session is gone
   const out = await fetch(`${demo.url}/logout`, {
     method: 'POST',
