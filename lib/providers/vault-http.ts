@@ -90,6 +90,7 @@ export class VaultHttp {
   private readonly nodes: VaultNodes;
   private readonly consistency: ConsistencyTracker;
   private currentToken = '';
+  private learning?: Promise<void>;
   /** Requests sent, for diagnostics and specs. */
   requestCount = 0;
 
@@ -203,7 +204,10 @@ export class VaultHttp {
         throw new AttemptFailure(err as Error, 'safe');
       }
     }
-    const headers = read ? this.consistency.readHeaders() : this.nodes.clustered ? { 'X-Vault-No-Request-Forwarding': 'true' } : {};
+    if (this.consistency.unlearned) await this.learnCluster(node, timeoutMs);
+    const headers = read
+      ? this.consistency.readHeaders()
+      : { ...this.consistency.writeHeaders(), ...(this.nodes.clustered ? { 'X-Vault-No-Request-Forwarding': 'true' } : {}) };
     try {
       return await this.send<T>(node, method, path, o, headers, timeoutMs, !read);
     } catch (err) {
@@ -265,6 +269,48 @@ export class VaultHttp {
       if (status === 404 && o.allowNotFound) return null;
       if (status === 307 && location) throw new Redirect(location);
       throw classifyFailure(err, { operation: o.operation, subject: o.subject, address, timeoutMs });
+    }
+  }
+
+  /**
+   * Learns the cluster's id for the consistency headers before the first request (concurrent
+   * callers share one probe): `GET sys/internal/ui/mounts`, unauthenticated and outside any
+   * namespace, answers with an `X-Vault-Index` on every OpenBao node, standbys included, and without
+   * one on servers that do not send indexes (then requests go out as they are). Throws
+   * AttemptFailure, so a node that cannot answer is failed over like any other attempt.
+   */
+  private learnCluster(address: string, timeoutMs: number): Promise<void> {
+    this.learning ??= this.probeIndex(address, timeoutMs).finally(() => {
+      this.learning = undefined;
+    });
+    return this.learning;
+  }
+
+  private async probeIndex(address: string, timeoutMs: number): Promise<void> {
+    this.requestCount++;
+    let status = 0;
+    try {
+      await this.transport({
+        method: 'GET',
+        uri: `${address}/v1/sys/internal/ui/mounts`,
+        timeoutMs,
+        onResponse: (code, headers) => {
+          status = code;
+          if (code === 200) this.consistency.learned(headers['x-vault-index']);
+        },
+      });
+    } catch (err) {
+      this.nodes.failed(address);
+      // Nothing of the caller's request was sent: safe to send it elsewhere or again.
+      throw new AttemptFailure(classifyFailure(err, { operation: 'reach', subject: 'sys/internal/ui/mounts', address, timeoutMs }).error, 'safe');
+    }
+    if (status !== 200) {
+      this.nodes.failed(address);
+      throw new AttemptFailure(
+        new BackendUnavailableError(`Vault at ${address} answered ${status} to GET sys/internal/ui/mounts (is it sealed?).`, { status }),
+        'safe',
+        status,
+      );
     }
   }
 

@@ -75,7 +75,7 @@ describe('VaultNodes: the active node by majority vote', () => {
   });
 });
 
-describe('ConsistencyTracker: read headers', () => {
+describe('ConsistencyTracker: consistency headers', () => {
   const index = (value: number) => Buffer.from(JSON.stringify({ cluster: 'c1', value: String(value) })).toString('base64');
   const decoded = (h: Record<string, string>) => JSON.parse(Buffer.from(h['X-Vault-Index'] as string, 'base64').toString());
 
@@ -93,6 +93,26 @@ describe('ConsistencyTracker: read headers', () => {
     t.observe(index(7), false);
     expect(t.readHeaders()['X-Vault-Inconsistent']).toBe('forward-active-node');
     expect(decoded(t.readHeaders())).toEqual({ cluster: 'c1', value: '18446744073709551615' });
+  });
+
+  test('writes carry the index no standby can reach in both modes, so a stale standby forwards them instead of answering from its copy', () => {
+    for (const mode of ['strong', 'eventual'] as const) {
+      const t = new ConsistencyTracker(mode);
+      expect(t.unlearned).toBe(true);
+      expect(t.writeHeaders()).toEqual({});
+      t.observe(index(3), false);
+      expect(t.unlearned).toBe(false);
+      expect(t.writeHeaders()['X-Vault-Inconsistent']).toBe('forward-active-node');
+      expect(decoded(t.writeHeaders())).toEqual({ cluster: 'c1', value: '18446744073709551615' });
+    }
+  });
+
+  test('a server that answers the first probe without an index (no OpenBao index support): requests go out without one', () => {
+    const t = new ConsistencyTracker('strong');
+    t.learned(undefined);
+    expect(t.unlearned).toBe(false);
+    expect(t.writeHeaders()).toEqual({});
+    expect(t.readHeaders()).toEqual({ 'X-Vault-Inconsistent': 'forward-active-node' });
   });
 
   test('an opaque index (Vault Enterprise) is passed back as it is', () => {
