@@ -6,7 +6,11 @@
 //   - kill -9 of the active node: nothing acknowledged is lost, no unhandled rejection, every
 //     request succeeds or fails with a 503 within the bound, successes resume after the election;
 //   - the active node SIGSTOPped for 3 s: no client waits longer than the documented bound;
-//   - a token revoked on A is refused by B within verifyCacheTtlMs, never later.
+//   - a token revoked on A is refused by B within verifyCacheTtlMs, never later;
+//   - one user's sessions written through every node (userOf index): sessionsOf lists each
+//     acknowledged one at once, destroySessionsOf ends them all for every node;
+//   - a single-address provider on a standby (a load balancer's view): a delete, a check-and-set
+//     and a read right after a write through the active node act on that write.
 // Figures are printed as `RELIABILITY ha-...` lines (docs/reliability.md); timings are not asserted
 // beyond the documented bounds.
 import { createVaultProvider, SecretsSessionStore, TokenStore, type VaultProvider } from '../../lib';
@@ -235,6 +239,77 @@ describeWith('openbao', 'HA: two app instances on a 3-node OpenBao Raft cluster'
     expect(load.failedLogins).toBe(0);
     expect(statusCounts(load.samples)).toEqual({ 200: load.samples.length - load.checked.destroy, 401: load.checked.destroy }); // 401: B after a logout
   }, 60_000);
+
+  test("one user's sessions written through every node at once: sessionsOf right after lists each acknowledged one, destroySessionsOf ends them on every node", async () => {
+    const PER_NODE = 5;
+    const path = `${prefix}/sessions/by-user`; // a fresh index: the nodes' stores also race to create its key
+    const user = 'quinn@example.com';
+    const stores = cluster.nodes.map(
+      (node) =>
+        new SecretsSessionStore({
+          provider: provider({ addresses: undefined, address: node.address, failoverBudgetMs: 0 }),
+          path,
+          cleanupIntervalMs: false,
+          userOf: (s) => (s as { user?: string }).user,
+        }),
+    );
+    const sids = stores.map((_, n) => Array.from({ length: PER_NODE }, (_, i) => `by-user-${n}-${i}`));
+    const started = Date.now();
+    const writes = await Promise.allSettled(
+      stores.flatMap((store, n) =>
+        sids[n].map(async (sid) => {
+          await store.set(sid, { cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) }, user } as never);
+          return store.keyOf(sid);
+        }),
+      ),
+    );
+    const writeMs = Date.now() - started;
+    const acknowledged = writes.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : [])).sort();
+    const listed = await Promise.all(stores.map(async (store) => (await store.sessionsOf(user)).map((x) => x.key).sort()));
+    const ended = await stores[stores.length - 1].destroySessionsOf(user);
+    let readableAfter = 0;
+    for (const store of stores) for (const sid of sids.flat()) if (await store.get(sid)) readableAfter++;
+    const listedAfter = await Promise.all(stores.map(async (store) => (await store.sessionsOf(user)).length));
+    await Promise.all(stores.map((store) => store.close()));
+    report('ha-user-index', { nodes: stores.length, written: writes.length, acknowledged: acknowledged.length, writeMs, ended, readableAfter, listedAfter });
+    expect(acknowledged).toHaveLength(stores.length * PER_NODE); // a healthy cluster acknowledges every write
+    for (const keys of listed) expect(keys).toEqual(acknowledged);
+    expect(ended).toBe(acknowledged.length);
+    expect(readableAfter).toBe(0);
+    expect(listedAfter).toEqual(stores.map(() => 0));
+  }, 30_000);
+
+  test('a single-address provider on a standby: a delete, a check-and-set and a read right after a write through the active node all act on that write', async () => {
+    // A standby answers locally what needs no storage write: without the cluster's index a delete
+    // of a key it has not replicated yet answers 204 and deletes nothing (30/30 lost in a probe),
+    // a check-and-set fails against its old copy, a read returns the old value.
+    const ROUNDS = 20;
+    const active = (await cluster.activeNode()).address;
+    const standby = cluster.addresses.find((address) => address !== active) as string;
+    const onActive = provider({ addresses: undefined, address: active, failoverBudgetMs: 0 });
+    const onStandby = provider({ addresses: undefined, address: standby, failoverBudgetMs: 0 });
+    let survived = 0;
+    let conflicts = 0;
+    let stale = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      const deleted = `${prefix}/sessions/standby/deleted-${i}`;
+      await onActive.put(deleted, { round: i });
+      await onStandby.delete(deleted);
+      if (await onActive.get(deleted)) survived++;
+
+      const swapped = `${prefix}/sessions/standby/swapped-${i}`;
+      const { version } = await onActive.put(swapped, { round: i });
+      try {
+        await onStandby.put(swapped, { round: i, swapped: true }, { cas: version });
+      } catch {
+        conflicts++;
+      }
+      const read = await onStandby.get(swapped);
+      if (read?.data.swapped !== true) stale++;
+    }
+    report('ha-standby-writes', { rounds: ROUNDS, survived, conflicts, stale });
+    expect({ survived, conflicts, stale }).toEqual({ survived: 0, conflicts: 0, stale: 0 });
+  }, 30_000);
 
   test("'eventual' consistency: reads spread over the nodes, and a process always reads its own writes", async () => {
     const eventual = provider({ consistency: 'eventual' });
