@@ -1,4 +1,5 @@
 import { describeError } from '../errors';
+import { PeriodicJob } from '../shared/periodic-job';
 import type { SecretProvider } from '../providers/types';
 import type { TokenInfo } from '../tokens/types';
 import type { Auditor } from './audit';
@@ -90,8 +91,7 @@ async function isDelivered(provider: SecretProvider, path: string, info: TokenIn
  * way on the next pass. Tokens without a delivery path are never touched.
  */
 export class AutoRotator {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<string[]>;
+  private readonly job: PeriodicJob<string[]>;
 
   constructor(
     private readonly opts: {
@@ -103,26 +103,23 @@ export class AutoRotator {
       now: () => number;
       audit: Auditor;
     },
-  ) {}
-
-  /** Checks every `intervalMs` (unref'd timer: it never keeps the process alive). */
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.runOnce(), this.opts.intervalMs);
-    this.timer.unref();
+  ) {
+    this.job = new PeriodicJob({ name: 'auto-rotate', run: () => this.pass(), intervalMs: opts.intervalMs, logger: opts.logger });
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+  /** Checks `intervalMs` after each pass ends (unref'd timer: it never keeps the process alive). */
+  start(): void {
+    this.job.start();
+  }
+
+  /** Cancels the timer; resolves once a pass in flight has ended. */
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass (never two at once); resolves with the ids rotated. Failures are logged per token. */
   runOnce(): Promise<string[]> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.job.runOnce();
   }
 
   private async pass(): Promise<string[]> {

@@ -9,7 +9,7 @@ import { isValidSessionId, sessionIdProblem, sidDigest } from './key';
 import { forEachBounded } from '../shared/bounded';
 import { isLive } from './record';
 import { deleteExpired, listSessionKeys, liveSessionRecords, SCAN_CONCURRENCY } from './scan';
-import { DEFAULT_CLEANUP_INTERVAL_MS, Sweeper } from './sweeper';
+import { createSweeper, DEFAULT_CLEANUP_INTERVAL_MS, type Sweeper } from './sweeper';
 import { renamedOption } from '../shared/deprecated-option';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
 import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult, UserSession } from './types';
@@ -83,7 +83,7 @@ export class SecretsSessionStore extends Store {
       throw new ConfigError('session store: cleanupIntervalMs must be a number of milliseconds >= 0, or false');
     }
     if (interval) {
-      this.sweeper = new Sweeper(
+      this.sweeper = createSweeper(
         () => this.sweep(),
         interval,
         (err) => this.emit('sweepError', err),

@@ -1,5 +1,7 @@
 import { ConflictError, describeError } from '../errors';
+import { SETTLE_MS, writeSettled } from '../providers/settled-write';
 import { forEachBounded } from '../shared/bounded';
+import { PeriodicJob } from '../shared/periodic-job';
 import type { TokenEmitter } from './events';
 import { epoch } from './record';
 import type { StoredTokens } from './stored';
@@ -8,9 +10,7 @@ import type { TokenInfo, TokenLogger } from './types';
 /** Folder (under the token path) of the notice records: `expiry-notices/<store|config>.<id>` = { expires_at, claim }. */
 export const NOTICES = 'expiry-notices';
 /** On KV v1 (no check-and-set): ms between writing a claim and reading it back. */
-export const KV1_SETTLE_MS = 250;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const KV1_SETTLE_MS = SETTLE_MS;
 
 /**
  * Emits `token.expiring` once per token (and per expiry: a rotation to a new lifetime notifies
@@ -23,8 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * their notice record.
  */
 export class ExpiryNotifier {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<string[]>;
+  private readonly job: PeriodicJob<string[]>;
 
   constructor(
     private readonly opts: {
@@ -37,30 +36,22 @@ export class ExpiryNotifier {
       logger: TokenLogger;
       now: () => number;
     },
-  ) {}
+  ) {
+    this.job = new PeriodicJob({ name: 'expiry check', run: () => this.pass(), intervalMs: opts.intervalMs, jitter: 0.2, logger: opts.logger });
+  }
 
-  /** Runs every `intervalMs`, jittered ±20% (unref'd timer). */
+  /** Runs `intervalMs` (jittered ±20%) after each check ends, on an unref'd timer; an interval of 0 never starts. */
   start(): void {
-    if (this.timer || this.opts.intervalMs <= 0) return;
-    const schedule = () => {
-      this.timer = setTimeout(() => void this.runOnce().finally(() => this.timer && schedule()), this.opts.intervalMs * (0.8 + Math.random() * 0.4));
-      this.timer.unref();
-    };
-    schedule();
+    if (this.opts.intervalMs > 0) this.job.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+    await this.job.stop();
   }
 
   /** One pass (never two at once in this process); resolves with the ids this process notified. */
   runOnce(): Promise<string[]> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.job.runOnce();
   }
 
   private due(expiresAt: string | null): number | null {
@@ -114,8 +105,6 @@ export class ExpiryNotifier {
         throw err;
       }
     }
-    await provider.put(path, data);
-    await sleep(KV1_SETTLE_MS);
-    return (await provider.get(path))?.data.claim === claim;
+    return (await writeSettled(provider, path, data, KV1_SETTLE_MS))?.data.claim === claim;
   }
 }

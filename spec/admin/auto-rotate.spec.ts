@@ -9,7 +9,8 @@ import { createMemoryProvider } from '../../lib/providers/memory';
 import type { PutOptions, SecretProvider } from '../../lib/providers/types';
 import { createVaultProvider } from '../../lib/providers/vault';
 import type { TokenInfo } from '../../lib/tokens/types';
-import { deliverToken } from '../../lib/admin/auto-rotate';
+import { AutoRotator, deliverToken } from '../../lib/admin/auto-rotate';
+import type { TokenAdminBackend } from '../../lib/admin/types';
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
@@ -269,5 +270,42 @@ describe('deliverToken and check-and-set', () => {
         await provider.close();
       }
     });
+  });
+});
+
+// The timer behind autoRotate (a PeriodicJob): a pass that fails as a whole (here the backend's
+// list() answers something that is not a list) used to be an unhandled rejection, a crash.
+describe('the auto-rotation timer', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 0 }));
+  afterEach(() => jest.useRealTimers());
+
+  test('a failing pass is one warning and is retried intervalMs later; start() twice keeps one timer; stop() clears it', async () => {
+    const warnings: string[] = [];
+    let lists = 0;
+    const tokens = {
+      list: async () => (++lists === 1 ? (null as unknown as TokenInfo[]) : []),
+    } as unknown as TokenAdminBackend;
+    const rotator = new AutoRotator({
+      tokens,
+      target: { provider: createMemoryProvider(), prefix: 'token-delivery' },
+      graceSeconds: 0,
+      intervalMs: 60_000,
+      logger: { info() {}, warn: (m) => warnings.push(m) },
+      now: () => Date.now(),
+      audit: async () => {},
+    });
+    rotator.start();
+    rotator.start();
+    expect(jest.getTimerCount()).toBe(1);
+    await jest.advanceTimersByTimeAsync(59_999);
+    expect(lists).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(lists).toBe(1);
+    expect(warnings).toEqual(['express-secrets-auth auto-rotate: pass failed, will retry: TypeError']);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(lists).toBe(2);
+    expect(warnings).toHaveLength(1);
+    await rotator.stop();
+    expect(jest.getTimerCount()).toBe(0);
   });
 });

@@ -1,9 +1,12 @@
 // The background sweeper: what it deletes, its timer (jitter, unref, close), bounded concurrency,
 // and that a sweep over 10,000 sessions never blocks the event loop for more than 50 ms at a time.
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createFileProvider, createMemoryProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { sidDigest } from '../../lib/session/key';
-import { jittered } from '../../lib/session/sweeper';
+import { SWEEP_JITTER } from '../../lib/session/sweeper';
+import { jittered } from '../../lib/shared/periodic-job';
 import { sess } from './behaviour';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 import { sleep } from '../support/sleep';
@@ -60,9 +63,9 @@ describe('background sweeper', () => {
   afterEach(() => jest.restoreAllMocks());
 
   test('jitter: each delay is between 50% and 150% of cleanupIntervalMs', () => {
-    expect(jittered(1000, () => 0)).toBe(500);
-    expect(jittered(1000, () => 0.5)).toBe(1000);
-    expect(jittered(1000, () => 0.999999)).toBe(1500);
+    expect(jittered(1000, SWEEP_JITTER, () => 0)).toBe(500);
+    expect(jittered(1000, SWEEP_JITTER, () => 0.5)).toBe(1000);
+    expect(jittered(1000, SWEEP_JITTER, () => 0.999999)).toBe(1500);
   });
 
   test("default interval 15 minutes (jittered), on an unref'd timer; 0 and false disable it", async () => {
@@ -113,33 +116,74 @@ describe('background sweeper', () => {
     expect(errors).toHaveLength(1);
     expect(await inner.get(key('short'))).toBeNull();
   });
+
+  test('with no "sweepError" listener, a failing sweep is a console warning without the error’s text', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    let failures = 1;
+    const provider: SecretProvider = {
+      ...createMemoryProvider(),
+      list: async () => {
+        if (failures-- > 0) throw new Error('list failed at hvs.SECRET');
+        return [];
+      },
+    };
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0.02 });
+    await sleep(100);
+    await store.close();
+    expect(warn.mock.calls).toEqual([['express-secrets-auth session sweep: pass failed, will retry: Error']]);
+  });
 });
 
+/** A clock of CPU time (ms) used by the calling thread, the one running this event loop; with where it comes from. */
+function loopThreadCpu(): { read: () => number; source: string } {
+  // Linux: the thread's own on-CPU time in ns (first field), unaffected by other threads of the
+  // process (libuv's file-system pool, V8's concurrent GC) and by time spent descheduled.
+  const file = '/proc/thread-self/schedstat';
+  try {
+    readFileSync(file, 'utf8');
+    return { read: () => Number(readFileSync(file, 'utf8').split(' ')[0]) / 1e6, source: 'event-loop thread CPU' };
+  } catch {
+    const read = () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    };
+    return { read, source: 'process CPU (no /proc/thread-self/schedstat here; counts other threads too)' };
+  }
+}
+
 /**
- * Longest event-loop block while `work` runs, probed by a 1 ms interval. The machine is shared
- * (two cores, other suites running), so a wall-clock gap may be time this process spent
- * descheduled; the block counted is the CPU time this process used during the gap (capped by the
- * gap), i.e. time the loop was busy with our own code. Both figures are printed.
+ * Longest event-loop block while `work` runs: the most CPU time the event-loop thread itself used
+ * between two ticks of a 1 ms probe (capped by the gap), i.e. the longest stretch of synchronous
+ * work (the sweep's own code plus the GC it causes on that thread) before the loop got a turn. A
+ * wall-clock gap alone is not that on a shared machine (load 7-9 on 2 cores): it also holds the
+ * time this process waited for a core, and the CPU of the whole process also holds its other
+ * threads (file I/O pool, concurrent GC), which run while the loop is free. Both are printed.
  */
-async function maxBlockMs(work: () => Promise<unknown>): Promise<{ maxMs: number; wallMs: number; tookMs: number }> {
+async function maxBlockMs(work: () => Promise<unknown>): Promise<{ maxMs: number; wallMs: number; processMs: number; tookMs: number; source: string }> {
+  const cpu = loopThreadCpu();
   let lastTick = performance.now();
-  let lastCpu = process.cpuUsage();
+  let lastCpu = cpu.read();
+  let lastProcess = process.cpuUsage();
   let maxMs = 0;
   let wallMs = 0;
+  let processMs = 0;
   const probe = setInterval(() => {
     const now = performance.now();
-    const cpu = process.cpuUsage(lastCpu);
+    const used = cpu.read();
+    const all = process.cpuUsage(lastProcess);
     const gap = now - lastTick;
     wallMs = Math.max(wallMs, gap);
-    maxMs = Math.max(maxMs, Math.min(gap, (cpu.user + cpu.system) / 1000));
+    maxMs = Math.max(maxMs, Math.min(gap, used - lastCpu));
+    processMs = Math.max(processMs, Math.min(gap, (all.user + all.system) / 1000));
     lastTick = now;
-    lastCpu = process.cpuUsage();
+    lastCpu = used;
+    lastProcess = process.cpuUsage();
   }, 1);
   const started = performance.now();
   await work();
   const tookMs = performance.now() - started;
   clearInterval(probe);
-  return { maxMs, wallMs, tookMs };
+  return { maxMs, wallMs, processMs, tookMs, source: cpu.source };
 }
 
 describe('a sweep over 10,000 sessions does not block the event loop for more than 50 ms at a time', () => {
@@ -150,20 +194,34 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
       await Promise.all(ids.slice(i, i + 200).map((n) => put(provider, `s${n}`, n % 2 ? now - 1 : now + 600_000)));
     }
   };
+  const report = (label: string, m: Awaited<ReturnType<typeof maxBlockMs>>) =>
+    console.log(
+      `sweep of 10,000 sessions (${label}): ${m.tookMs.toFixed(0)} ms, longest event-loop block ${m.maxMs.toFixed(1)} ms of ${m.source} ` +
+        `(longest wall-clock gap ${m.wallMs.toFixed(1)} ms, process CPU in a gap ${m.processMs.toFixed(1)} ms; load ${loadavg()[0].toFixed(1)})`,
+    );
+
+  test('the probe sees a block: 80 ms of synchronous work counts as at least 75 ms', async () => {
+    const cpu = loopThreadCpu();
+    const m = await maxBlockMs(async () => {
+      await sleep(5);
+      const until = cpu.read() + 80;
+      while (cpu.read() < until); // busy for 80 ms of this thread's CPU, however loaded the machine
+      await sleep(5);
+    });
+    expect(m.maxMs).toBeGreaterThanOrEqual(75);
+  });
 
   test('memory provider', async () => {
     const provider = createMemoryProvider();
     await fill(provider);
     const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
     let result = { scanned: 0, deleted: 0 };
-    const { maxMs, wallMs, tookMs } = await maxBlockMs(async () => {
+    const m = await maxBlockMs(async () => {
       result = await store.sweep();
     });
-    console.log(
-      `sweep of 10,000 sessions (memory): ${tookMs.toFixed(0)} ms, longest event-loop block ${maxMs.toFixed(1)} ms (wall-clock gap ${wallMs.toFixed(1)} ms)`,
-    );
+    report('memory', m);
     expect(result).toEqual({ scanned: 10_000, deleted: 5_000 });
-    expect(maxMs).toBeLessThan(50);
+    expect(m.maxMs).toBeLessThan(50);
   }, 60_000);
 
   test('file provider', async () => {
@@ -173,14 +231,12 @@ describe('a sweep over 10,000 sessions does not block the event loop for more th
       await fill(provider);
       const store = new SecretsSessionStore({ provider, cleanupIntervalMs: 0 });
       let result = { scanned: 0, deleted: 0 };
-      const { maxMs, wallMs, tookMs } = await maxBlockMs(async () => {
+      const m = await maxBlockMs(async () => {
         result = await store.sweep();
       });
-      console.log(
-        `sweep of 10,000 sessions (file): ${tookMs.toFixed(0)} ms, longest event-loop block ${maxMs.toFixed(1)} ms (wall-clock gap ${wallMs.toFixed(1)} ms)`,
-      );
+      report('file', m);
       expect(result).toEqual({ scanned: 10_000, deleted: 5_000 });
-      expect(maxMs).toBeLessThan(50);
+      expect(m.maxMs).toBeLessThan(50);
     } finally {
       await removeTempDir(dir);
     }
