@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ConflictError } from '../errors';
-import type { SecretProvider } from '../providers/types';
+import { readSettled, writeSettled } from '../providers/settled-write';
+import type { SecretEntry, SecretProvider } from '../providers/types';
 import { forEachBounded } from '../shared/bounded';
 
 /** Folder (under the store's `path`) of the per-user index; never a session key (keys are `<prefix><43 chars>` leaves). */
@@ -9,12 +10,20 @@ export const USERS = 'users';
 const KEY_NAME = 'index-key';
 /** An entry whose record is absent is deleted only once older than this (a create writes the entry just before its record). */
 export const ENTRY_GRACE_MS = 10 * 60_000;
+/**
+ * Without check-and-set (KV v1), an index key written less than this ago is read again after the
+ * settle delay before it is trusted: a racer that read "absent" may still be writing its own.
+ * Racers write within the settle delay of one another; the rest is margin for clock skew between
+ * instances (the age is taken from the writer's clock).
+ */
+export const YOUNG_KEY_MS = 10 * 60_000;
 
 /**
  * The per-user index: one entry per session at `<path>/users/<userName>/<session key name>`,
  * where userName = base64url(HMAC-SHA256(key, user id)) with a random key the store keeps in the
- * backend itself (created create-only, read back on conflict, read once per process), so user ids
- * (often e-mails, low entropy) never appear in a path and cannot be recovered by a dictionary.
+ * backend itself (created create-only, read back on conflict, read once per process; see loadKey
+ * for KV v1), so user ids (often e-mails, low entropy) never appear in a path and cannot be
+ * recovered by a dictionary.
  */
 export class UserIndex {
   private key: Promise<Buffer> | undefined;
@@ -78,17 +87,45 @@ export class UserIndex {
     return this.key;
   }
 
+  /**
+   * The index key as every instance will use it. With check-and-set: created create-only, the
+   * first write wins and is never replaced, so whatever is read is final. Without (KV v1): each
+   * racer writes its own key, waits the settle delay and uses what it reads back (all read the last
+   * write); a key younger than YOUNG_KEY_MS may still be replaced by such a racer, so it too is read
+   * again after the delay before it is trusted. Either way the key is settled before nameOf
+   * resolves, so no entry and no record is ever written under a name computed with a losing key.
+   */
   private async loadKey(): Promise<Buffer> {
     const path = `${this.path}/${USERS}/${KEY_NAME}`;
-    const found = await this.provider.get(path);
-    if (typeof found?.data.key === 'string') return Buffer.from(found.data.key, 'base64url');
-    try {
-      await this.provider.put(path, { key: randomBytes(32).toString('base64url') }, { cas: 0 });
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
+    let stored = await this.provider.get(path);
+    if ((await this.provider.supportsCheckAndSet?.()) === false) {
+      if (keyIn(stored) === undefined) stored = await writeSettled(this.provider, path, freshKey(Date.now()));
+      else if (isYoung(stored, Date.now())) stored = await readSettled(this.provider, path);
+    } else if (keyIn(stored) === undefined) {
+      try {
+        await this.provider.put(path, freshKey(Date.now()), { cas: 0 });
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+      stored = await this.provider.get(path);
     }
-    const stored = await this.provider.get(path);
-    if (typeof stored?.data.key !== 'string') throw new ConflictError(path, 0, undefined);
-    return Buffer.from(stored.data.key, 'base64url');
+    const key = keyIn(stored);
+    if (key === undefined) throw new ConflictError(path, 0, undefined);
+    return Buffer.from(key, 'base64url');
   }
+}
+
+function freshKey(now: number): Record<string, unknown> {
+  return { key: randomBytes(32).toString('base64url'), created_at: now };
+}
+
+function keyIn(entry: SecretEntry | null): string | undefined {
+  const key = entry?.data.key;
+  return typeof key === 'string' ? key : undefined;
+}
+
+/** Whether the key was written less than YOUNG_KEY_MS ago (or is dated in the future: clock skew). Keys without a date are old. */
+function isYoung(entry: SecretEntry | null, now: number): boolean {
+  const at = entry?.data.created_at;
+  return typeof at === 'number' && now - at < YOUNG_KEY_MS;
 }

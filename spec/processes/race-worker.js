@@ -1,5 +1,6 @@
-// One of the processes of races.spec.ts: opens a TokenStore and a SecretsSessionStore on the
-// backend it is told (file folder, OpenBao KV v2 or KV v1) and runs the batches the spec sends
+// One of the processes of races.spec.ts and users-index.spec.ts: opens a TokenStore and a
+// SecretsSessionStore on the backend it is told (file folder, OpenBao KV v2 or KV v1; with
+// `userIndex`, sessions are indexed by their `user` field) and runs the batches the spec sends
 // over IPC, answering each with its counts. argv[2]: folder of the compiled library.
 const { join } = require('node:path');
 
@@ -28,10 +29,18 @@ async function pool(items, n, fn) {
   return out;
 }
 
+async function closeStores() {
+  await tokens?.close();
+  await sessions?.close();
+  await provider?.close();
+}
+
 const cookie = () => ({ originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000).toISOString() });
 
 const ops = {
-  init(backend) {
+  /** Opens the stores on `backend`; called again, it first closes the ones opened before. */
+  async init(backend) {
+    await closeStores();
     provider =
       backend.kind === 'file'
         ? lib.createFileProvider({ basePath: backend.basePath, fsync: false })
@@ -54,7 +63,12 @@ const ops = {
       createMaxQueue: 10_000,
       logger: { warn() {}, error() {} },
     });
-    sessions = new lib.SecretsSessionStore({ provider, path: backend.sessionsPath, cleanupIntervalMs: 0 });
+    sessions = new lib.SecretsSessionStore({
+      provider,
+      path: backend.sessionsPath,
+      cleanupIntervalMs: 0,
+      ...(backend.userIndex && { userOf: (s) => s.user }),
+    });
     return { pid: process.pid };
   },
   async createTokens(n, label) {
@@ -162,10 +176,15 @@ const ops = {
     });
     return out;
   },
+  /** Keys of the live sessions of `user`, as sessionsOf lists them here. */
+  async sessionsOf(user) {
+    return (await sessions.sessionsOf(user)).map((s) => s.key);
+  },
+  async destroySessionsOf(user) {
+    return sessions.destroySessionsOf(user);
+  },
   async close() {
-    await tokens.close();
-    await sessions.close();
-    await provider.close();
+    await closeStores();
     setImmediate(() => process.exit(0));
     return true;
   },

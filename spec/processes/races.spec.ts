@@ -7,7 +7,6 @@
 //   - rotate vs use: one rotates twice while two use the token.
 // Afterwards, asked in every process: no revoked token is accepted, no ended session is readable
 // (nor left on the backend), no rotation is lost, and every acknowledged write is present.
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createFileProvider, createVaultProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
@@ -15,7 +14,7 @@ import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { type OpenBaoCluster, startCluster } from '../support/openbao-cluster';
 import { sharedVault, uniquePrefix } from '../support/vault';
-import { compiledLibrary, ROOT } from '../support/compiled-library';
+import { type Backend, Proc, workerLibrary } from './race-worker-client';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 /** Items raced per scenario and backend; each chunk of CHUNK items goes to the three processes at once. */
@@ -23,74 +22,6 @@ const SIZES = { revoke: 200, revokeControl: 40, touch: 200, save: 200, saveContr
 const CHUNK = 20;
 /** Random delay (ms) before each operation, so the interleavings differ from one item to the next. */
 const SPREAD_MS = 4;
-
-type Backend =
-  | { kind: 'file'; basePath: string; tokensPath: string; sessionsPath: string }
-  | {
-      kind: 'vault';
-      /** One node; `addresses` (every node of a Raft cluster) wins when set. */
-      address: string;
-      addresses?: string[];
-      token: string;
-      mount: string;
-      kvVersion: 1 | 2;
-      tokensPath: string;
-      sessionsPath: string;
-    };
-
-/** A worker process (race-worker.js) answering calls over IPC. */
-class Proc {
-  private next = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private stderr = '';
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (msg: { id?: number; ok?: boolean; result?: unknown; error?: string }) => {
-      if (msg.id === undefined) return;
-      const waiting = this.pending.get(msg.id);
-      this.pending.delete(msg.id);
-      if (msg.ok) waiting?.resolve(msg.result);
-      else waiting?.reject(new Error(`worker ${child.pid}: ${msg.error}`));
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
-    });
-    child.once('exit', (code, signal) => {
-      for (const w of this.pending.values()) w.reject(new Error(`worker ${child.pid} exited (${signal ?? code}): ${this.stderr}`));
-      this.pending.clear();
-    });
-  }
-
-  static start(libDir: string): Promise<Proc> {
-    const child = fork(join(__dirname, 'race-worker.js'), [libDir], {
-      cwd: ROOT,
-      execArgv: [],
-      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    const proc = new Proc(child);
-    return new Promise((resolve, reject) => {
-      child.once('message', () => resolve(proc));
-      child.once('exit', (code) => reject(new Error(`worker exited before it was ready (${code}): ${proc.stderr}`)));
-    });
-  }
-
-  call<T>(op: string, ...args: unknown[]): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ id, op, args });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    await this.call('close').catch(() => undefined);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 const chunks = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
 const sids = (label: string, n: number) => Array.from({ length: n }, (_, i) => `${label}-${i}-${randomBytes(6).toString('hex')}`);
@@ -248,24 +179,13 @@ function expectPromises(f: Figures): void {
   });
 }
 
-/** The compiled library the workers load, built once for the file (dist/ when fresh). */
-let library: Promise<string> | undefined;
-let scratch: string | undefined;
-afterAll(async () => {
-  if (scratch) await removeTempDir(scratch);
-});
-function libraryDir(): Promise<string> {
-  library ??= tempDir('esa-races-build-').then((dir) => {
-    scratch = dir;
-    return compiledLibrary(dir).then((built) => built.libDir);
-  });
-  return library;
-}
+const library = workerLibrary();
+afterAll(() => library.remove());
 
 async function withProcs(backend: Backend, raw: SecretProvider, label: string): Promise<Figures> {
   const procs: Proc[] = [];
   try {
-    const libDir = await libraryDir();
+    const libDir = await library.dir();
     procs.push(...(await Promise.all([0, 1, 2].map(() => Proc.start(libDir)))));
     await Promise.all(procs.map((p) => p.call('init', backend)));
     const figures = await race(procs, backend, raw);
