@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// `express-secrets-auth tokens create|list|revoke|rotate|import --config auth.yml [--json]`
+// `express-secrets-auth tokens create|list|revoke|rotate|import|revoke-leaked --config auth.yml [--json]`
 import { parseArgs } from 'node:util';
 import { parseGrace } from './admin/validate';
+import { EXIT } from './cli/exit';
 import { importStatic } from './cli/import';
+import { readInput } from './cli/read-input';
+import { revokeLeaked } from './cli/revoke-leaked';
 import { UsageError } from './cli/usage';
 import { jsonView, listTable } from './cli/view';
 import { describeError, SecretsAuthError } from './errors';
@@ -11,8 +14,7 @@ import { TokenError } from './tokens/errors';
 import type { TokenInfo } from './tokens/types';
 import { durationSeconds } from './shared/duration';
 
-/** Exit codes, as documented in `--help`. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
+export { EXIT };
 
 const HELP = `Usage: express-secrets-auth tokens <command> --config <auth.yml> [options]
 
@@ -28,6 +30,9 @@ Commands:
   import [--dry-run]     move the config's static tokens into the store (hashed), so the same
                          strings keep working; they keep never expiring (unless the store has
                          max_ttl); prints what to remove from the config
+  revoke-leaked <file|-> read text (a scanner's report, a log; "-" for standard input, at most
+                         10 MiB), find the tokens in it (pattern + checksum), revoke each live
+                         one; prints id, name and outcome per verified token, never a token
 
 Options:
   --config <file>        YAML configuration (required)
@@ -39,28 +44,46 @@ Options:
 Durations (--expires-in, --grace, --expiring): "30s", "5m", "1h30m", "90d" or a number of seconds.
 
 Exit codes: 0 done, 1 failed (backend unavailable, permission denied, ...), 2 usage or
-configuration error, 3 no such token / read-only static token.`;
+configuration error, 3 no such token / read-only static token, 4 revoke-leaked found a token
+from the config (it still works: remove it there).`;
 
 interface Io {
   out(text: string): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** What `revoke-leaked -` reads (default: process.stdin). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 type Args = { positionals: string[]; values: Record<string, string | boolean | undefined> };
 
-/** Checks what can be checked before connecting to the backend (e.g. `--grace`, as the API does). */
-function precheck(command: string, args: Args): { graceSeconds: number | null } {
+/** What `precheck` read or checked before the backend is contacted. */
+interface Checked {
+  graceSeconds: number | null;
+  /** `revoke-leaked`'s input text. */
+  leakText: string | null;
+}
+
+/**
+ * Checks what can be checked before connecting to the backend (e.g. `--grace`, as the API does)
+ * and reads `revoke-leaked`'s input, so a missing or oversized file is a usage error at once.
+ */
+async function precheck(command: string, args: Args, io: Io): Promise<Checked> {
+  if (command === 'revoke-leaked') {
+    const source = args.positionals[2];
+    if (!source) throw new UsageError('revoke-leaked needs a file to read, or "-" for standard input');
+    return { graceSeconds: null, leakText: await readInput(source, io.stdin ?? process.stdin) };
+  }
   const grace = args.values.grace;
-  if (command !== 'rotate' || grace === undefined) return { graceSeconds: null };
+  if (command !== 'rotate' || grace === undefined) return { graceSeconds: null, leakText: null };
   try {
-    return { graceSeconds: parseGrace(grace) };
+    return { graceSeconds: parseGrace(grace), leakText: null };
   } catch (err) {
     throw new UsageError(`--grace: ${(err as Error).message}`);
   }
 }
 
-async function run(command: string, auth: ConfiguredAuth, args: Args, io: Io, checked: { graceSeconds: number | null }): Promise<number> {
+async function run(command: string, auth: ConfiguredAuth, args: Args, io: Io, checked: Checked): Promise<number> {
   const json = args.values.json === true;
   const str = (k: string) => (typeof args.values[k] === 'string' ? (args.values[k] as string) : undefined);
   const createdBy = str('created-by') ?? io.env.USER ?? 'cli';
@@ -105,6 +128,8 @@ async function run(command: string, auth: ConfiguredAuth, args: Args, io: Io, ch
     case 'import':
       await importStatic(auth, io, { json, dryRun: args.values['dry-run'] === true, createdBy });
       return EXIT.ok;
+    case 'revoke-leaked':
+      return revokeLeaked(auth.tokens, checked.leakText ?? '', io, { json });
     default:
       throw new UsageError(`unknown command "tokens ${command}"`);
   }
@@ -138,7 +163,7 @@ export async function main(argv: string[], io: Io = { out: (t) => console.log(t)
     const [group, command] = args.positionals;
     if (group !== 'tokens' || !command) throw new UsageError('expected "tokens <command>"');
     if (!args.values.config) throw new UsageError('--config <file> is required');
-    const checked = precheck(command, args);
+    const checked = await precheck(command, args, io);
     auth = await createAuthFromConfig(args.values.config, { env: io.env, logger: { info: () => undefined, warn: io.err, error: io.err } });
     return await run(command, auth, args, io, checked);
   } catch (err) {

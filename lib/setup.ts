@@ -145,9 +145,9 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
     closers.push(() => tokens.close());
 
     const routers: TokenAdminRouter[] = [];
-    closers.push(() => {
-      for (const router of routers) router.close();
-    });
+    // Each router's close() resolves once a rotation pass or leak check in flight has ended, so
+    // nothing is still reading the token store when it and the providers close.
+    closers.push(() => Promise.all(routers.map((router) => router.close())));
     return {
       config,
       providers,
@@ -158,6 +158,7 @@ export async function createAuthFromConfig(source: string | AuthConfig | Record<
         const router = tokenAdminRouter({
           maxTtl: stored?.max_ttl ?? null,
           autoRotate: stored?.auto_rotate ? { provider: pick(providers, stored.provider, 'auto_rotate') } : false,
+          leakedTokenEndpoint: stored?.leaked_token_endpoint ?? false,
           logger: opts.logger,
           ...(opts.onAudit ? { onAudit: opts.onAudit } : {}),
           ...(opts.userOf ? { sessions: sessionStore } : {}),

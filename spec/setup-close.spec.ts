@@ -2,7 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ConfiguredAuth, createAuthFromConfig } from '../lib';
+import express from 'express';
+import request from 'supertest';
+import { type ConfiguredAuth, createAuthFromConfig, createFileProvider } from '../lib';
 
 describe('createAuthFromConfig(...).close()', () => {
   let dir: string;
@@ -65,5 +67,20 @@ describe('createAuthFromConfig(...).close()', () => {
     expect(order(spies)).toEqual(['router', 'tokens', 'sessionStore', 'file', 'memory']);
     spies.tokens.mockRestore();
     await auth.tokens.close();
+  });
+
+  test('a leak report being checked when close() is called is finished (the token revoked) before the stores close', async () => {
+    const auth = await boot();
+    const app = express().use('/auth', auth.adminRouter({ ui: false, leakedTokenEndpoint: true, logger: { info() {}, warn() {} } }));
+    const { token, record } = await auth.tokens.create({ name: 'leaked' });
+    const res = await request(app)
+      .post('/auth/tokens/leaked')
+      .set('Content-Type', 'application/json')
+      .send({ tokens: [token] });
+    expect(res.status).toBe(202);
+    await auth.close();
+    const reader = createFileProvider({ basePath: join(dir, 'secrets') });
+    expect(await reader.get(`app/tokens/${record.id}`)).toBeNull();
+    await reader.close();
   });
 });

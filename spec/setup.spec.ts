@@ -124,6 +124,38 @@ authentication:
     }
   });
 
+  test('leaked_token_endpoint in the config file opens POST /tokens/leaked on adminRouter(): a reported token is revoked', async () => {
+    const auth = await setup('', ', leaked_token_endpoint: true');
+    try {
+      const router = auth.adminRouter();
+      const site = express().use('/auth', router);
+      const leaked = await auth.tokens.create({ name: 'leaked', scopes: ['read'] });
+      await request(site)
+        .post('/auth/tokens/leaked')
+        .send({ tokens: [leaked.token] })
+        .expect(202, { received: 1 });
+      await router.leakedIdle();
+      await expect(auth.tokens.verify(leaked.token)).resolves.toBeNull();
+    } finally {
+      await auth.close();
+    }
+  });
+
+  test('without leaked_token_endpoint, POST /tokens/leaked stays behind the admin guard', async () => {
+    const auth = await setup('', '');
+    try {
+      const site = express().use('/auth', auth.adminRouter());
+      const leaked = await auth.tokens.create({ name: 'kept', scopes: ['read'] });
+      await request(site)
+        .post('/auth/tokens/leaked')
+        .send({ tokens: [leaked.token] })
+        .expect(401);
+      await expect(auth.tokens.verify(leaked.token)).resolves.not.toBeNull();
+    } finally {
+      await auth.close();
+    }
+  });
+
   test('userOf and onAudit hooks: the admin router gets the session routes, and its and the store’s events reach onAudit', async () => {
     const events: AuditEvent[] = [];
     const auth = await setup('', ', notify_before: 2d, expiry_check_interval: 0', {

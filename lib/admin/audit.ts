@@ -5,8 +5,22 @@ import type { AdminLogger, AuditEvent, SessionAuditAction, SessionAuditEvent, To
 
 type Details = AuditEvent['details'];
 
-/** Emits a token audit event to the `onAudit` hook and the logger. A failing hook is logged, never thrown. */
-export type Auditor = (action: TokenAuditAction, req: Request | null, token: TokenInfo, details: Details) => Promise<void>;
+/** An anonymous caller (a leak report): only its address is known. */
+export interface AnonymousCaller {
+  anonymous: true;
+  ip: string | null;
+}
+
+/**
+ * Emits a token audit event to the `onAudit` hook and the logger. `by` is the request of the
+ * caller, an anonymous caller, or null for the auto-rotation job. A failing hook is logged, never thrown.
+ */
+export type Auditor = (
+  action: TokenAuditAction,
+  by: Request | AnonymousCaller | null,
+  token: Pick<TokenInfo, 'id' | 'name' | 'scopes'>,
+  details: Details,
+) => Promise<void>;
 
 /** Emits a session audit event the same way. */
 export type SessionAuditor = (action: SessionAuditAction, req: Request, session: SessionAuditEvent['session'], details: Details) => Promise<void>;
@@ -21,7 +35,7 @@ function subjectOf(e: AuditEvent): string {
 
 /** One log line for an event: names, ids and session keys only. */
 export function auditLine(e: AuditEvent): string {
-  const who = e.actor ? quote(e.actor.name ?? e.actor.tokenId) : 'auto-rotation';
+  const who = e.actor ? quote(e.actor.name ?? e.actor.tokenId) : e.action === 'token.leaked' ? 'leak-report' : 'auto-rotation';
   const extra = Object.entries(e.details)
     .map(([k, v]) => ` ${k}=${typeof v === 'string' ? quote(v) : String(v)}`)
     .join('');
@@ -35,12 +49,15 @@ export function createAuditor(opts: {
   now: () => number;
   createdBy: (req: Request) => string | null;
 }): { token: Auditor; session: SessionAuditor } {
-  const common = (req: Request | null, details: Details) => ({
-    at: new Date(opts.now()).toISOString(),
-    actor: req ? { name: opts.createdBy(req), tokenId: req.auth?.tokenId ?? null, source: req.auth?.source ?? null } : null,
-    ip: req?.ip ?? null,
-    details,
-  });
+  const common = (by: Request | AnonymousCaller | null, details: Details) => {
+    const req = by && !('anonymous' in by) ? by : null;
+    return {
+      at: new Date(opts.now()).toISOString(),
+      actor: req ? { name: opts.createdBy(req), tokenId: req.auth?.tokenId ?? null, source: req.auth?.source ?? null } : null,
+      ip: by?.ip ?? null,
+      details,
+    };
+  };
   const emit = async (event: AuditEvent): Promise<void> => {
     opts.logger.info(auditLine(event));
     if (!opts.onAudit) return;
@@ -54,7 +71,7 @@ export function createAuditor(opts: {
     }
   };
   return {
-    token: (action, req, token, details) => emit({ action, ...common(req, details), token: { id: token.id, name: token.name, scopes: [...token.scopes] } }),
+    token: (action, by, token, details) => emit({ action, ...common(by, details), token: { id: token.id, name: token.name, scopes: [...token.scopes] } }),
     session: (action, req, session, details) => emit({ action, ...common(req, details), session: { ...session } }),
   };
 }

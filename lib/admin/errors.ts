@@ -54,7 +54,11 @@ function parserFailure(err: unknown): [number, string, string] | null {
   if (typeof err !== 'object' || err === null) return null;
   // A malformed percent-escape in the URL (e.g. `/tokens/%zz`) makes Express throw URIError.
   if (err instanceof URIError) return [400, 'invalid_request', 'The request URL has a malformed percent-escape.'];
-  const { type, status } = err as { type?: unknown; status?: unknown };
+  const { type, status, limit } = err as { type?: unknown; status?: unknown; limit?: unknown };
+  // Each route has its own body limit (16 KB; 64 KB for leak reports): name the one exceeded.
+  if (type === 'entity.too.large' && typeof limit === 'number') {
+    return [413, 'payload_too_large', `The request body is larger than ${Math.round(limit / 1024)} KB.`];
+  }
   if (typeof type === 'string' && PARSER_STATUS[type]) return PARSER_STATUS[type];
   if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
     return [status, 'invalid_request', 'The request body could not be read.'];

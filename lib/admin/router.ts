@@ -4,10 +4,13 @@ import { ConfigError } from '../errors';
 import { renamedOption } from '../shared/deprecated-option';
 import { parsePath } from '../providers/paths';
 import { bearerAuth } from '../tokens/middleware';
+import type { LeakedTokenStore } from '../tokens/leaked';
 import type { TokenVerifier } from '../tokens/types';
 import { createAuditor } from './audit';
 import { AutoRotator, type DeliveryTarget, deliverToken } from './auto-rotate';
-import { ApiError, errorHandler, sendError } from './errors';
+import { errorHandler, sendError } from './errors';
+import { addLeakedTokenRoute } from './leaked-route';
+import { requestShape } from './request-shape';
 import { addTokenRoutes, type RouteContext } from './routes';
 import { addSessionRoutes } from './session-routes';
 import type { SessionAdminBackend, TokenAdminRouter, TokenAdminRouterOptions } from './types';
@@ -66,22 +69,11 @@ function sessionsOption(value: unknown): SessionAdminBackend | undefined {
   throw new ConfigError(`tokenAdminRouter: sessions must be a SecretsSessionStore (with ${SESSION_METHODS.join(', ')})`);
 }
 
-/** Refuses cross-site requests (CSRF with cookie sessions) and POSTs that are not JSON. */
-const requestShape: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
-  if (req.headers['sec-fetch-site'] === 'cross-site') return next(new ApiError(403, 'forbidden', 'Cross-site requests to the token API are refused.'));
-  if (req.method === 'POST') {
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/json')
-      return next(new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json" (an empty object is fine).'));
-  }
-  next();
-};
-
 /**
  * The token management API and page, to mount under a path, e.g.
  * `app.use('/api/v2/auth', tokenAdminRouter({ tokens }))`. Routes: `POST /tokens`, `GET /tokens`,
- * `GET /tokens/:id`, `DELETE /tokens/:id`, `POST /tokens/:id/rotate`, `GET /me`, and `GET /ui`.
- * API routes are guarded by `bearerAuth` with the `admin` scope unless `guard` is given.
+ * `GET /tokens/:id`, `DELETE /tokens/:id`, `POST /tokens/:id/rotate`, `GET /me`, and `GET /ui`
+ * (and `POST /tokens/leaked`, unauthenticated, with `leakedTokenEndpoint`). API routes are guarded by `bearerAuth` with the `admin` scope unless `guard` is given.
  */
 export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRouter {
   if (!opts || typeof opts.tokens?.list !== 'function') throw new ConfigError('tokenAdminRouter: `tokens` (a TokenStore) is required');
@@ -103,6 +95,17 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
 
   const sessions = sessionsOption(opts.sessions);
   if (opts.tokenSignIn !== undefined && typeof opts.tokenSignIn !== 'boolean') throw new ConfigError('tokenAdminRouter: tokenSignIn must be true or false');
+  if (opts.leakedTokenEndpoint !== undefined && typeof opts.leakedTokenEndpoint !== 'boolean') {
+    throw new ConfigError('tokenAdminRouter: leakedTokenEndpoint must be true or false');
+  }
+  let leakStore: LeakedTokenStore | null = null;
+  if (opts.leakedTokenEndpoint) {
+    const { tokens } = opts;
+    if (typeof tokens.verify !== 'function') {
+      throw new ConfigError('tokenAdminRouter: leakedTokenEndpoint needs a TokenStore as `tokens` (one with verify) to check reported tokens');
+    }
+    leakStore = { verify: tokens.verify.bind(tokens), revoke: tokens.revoke.bind(tokens) };
+  }
   const ui = {
     mode: opts.guard === undefined ? ('token' as const) : ('guard' as const),
     tokenSignIn: opts.tokenSignIn ?? opts.guard === undefined,
@@ -150,6 +153,8 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
 
   const router = express.Router() as TokenAdminRouter;
   if (opts.ui !== false) addUiRoutes(router, ui);
+  // Before the guard: leak reports come from anonymous scanners.
+  const leaked = leakStore ? addLeakedTokenRoute(router, { store: leakStore, audit: ctx.audit, logger }) : null;
   const api = sessions ? ['/tokens', '/me', '/sessions', '/users'] : ['/tokens', '/me'];
   router.use(api, requestShape, ...guards, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));
   addTokenRoutes(router, ctx);
@@ -161,7 +166,11 @@ export function tokenAdminRouter(opts: TokenAdminRouterOptions): TokenAdminRoute
   });
   router.use(errorHandler(logger));
   router.rotateDue = () => (rotator ? rotator.runOnce() : Promise.resolve([]));
-  router.close = () => rotator?.stop();
+  router.close = async () => {
+    leaked?.close();
+    await Promise.all([rotator?.stop(), leaked?.queue.idle()]);
+  };
+  router.leakedIdle = () => leaked?.queue.idle() ?? Promise.resolve();
   rotator?.start();
   return router;
 }

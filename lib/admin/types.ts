@@ -18,8 +18,12 @@ export interface AdminLogger {
 /** What the admin router needs from a session store for its session routes; `SecretsSessionStore` (with `userOf`) is one. */
 export type SessionAdminBackend = Pick<SecretsSessionStore, 'sessionsOf' | 'destroySessionsOf' | 'destroyByKey' | 'isSessionKey'>;
 
-/** What happened to a token. `token.auto_rotate` is done by the auto-rotation job, with no actor. */
-export type TokenAuditAction = 'token.create' | 'token.rotate' | 'token.revoke' | 'token.auto_rotate' | TokenEventAction;
+/**
+ * What happened to a token. `token.auto_rotate` is done by the auto-rotation job, with no actor;
+ * `token.leaked` is a token reported leaked (`POST /tokens/leaked`) that verified, by an anonymous
+ * reporter (no actor, the reporter's `ip`), with `details: { revoked, source }`.
+ */
+export type TokenAuditAction = 'token.create' | 'token.rotate' | 'token.revoke' | 'token.auto_rotate' | 'token.leaked' | TokenEventAction;
 
 /** What happened to sessions: one ended by its key, or every session of a user ended. */
 export type SessionAuditAction = 'session.destroy' | 'user.sessions_destroy';
@@ -30,11 +34,11 @@ export type AuditAction = TokenAuditAction | SessionAuditAction;
 interface AuditRecord {
   /** ISO 8601 time of the change. */
   at: string;
-  /** The caller (from `req.auth`, or `createdBy`), or null for the auto-rotation job. */
+  /** The caller (from `req.auth`, or `createdBy`), or null for the auto-rotation job and leak reports (anonymous). */
   actor: { name: string | null; tokenId: string | null; source: TokenSource | null } | null;
   /** Client address as Express sees it (`req.ip`; set `trust proxy` behind a proxy). */
   ip: string | null;
-  /** Action details: `expires_at`, `grace_seconds`, `delivery_path`; `ended` for `user.sessions_destroy`. */
+  /** Action details: `expires_at`, `grace_seconds`, `delivery_path`; `ended` for `user.sessions_destroy`; `revoked`, `source` for `token.leaked`. */
   details: Record<string, string | number | boolean | null>;
 }
 
@@ -106,7 +110,10 @@ export interface TokenAdminRouterOptions {
    * Listing by user needs the store's `userOf` option. Default none (no session routes).
    */
   sessions?: SessionAdminBackend;
-  /** Called for every create, rotate and revoke, and every session ended through the API (after it happened). Failures are logged, never thrown. */
+  /**
+   * Called for every create, rotate and revoke, every reported leaked token that verified, and
+   * every session ended through the API (after it happened). Failures are logged, never thrown.
+   */
   onAudit?: (event: AuditEvent) => void | Promise<void>;
   /** Audit lines (info) and failures. Default `console`. */
   logger?: AdminLogger;
@@ -122,6 +129,13 @@ export interface TokenAdminRouterOptions {
   signInUrl?: string;
   /** The app (a path like "/" or an http(s) URL), linked from the page when signed in. Default none. */
   appUrl?: string;
+  /**
+   * Adds `POST /tokens/leaked`, unauthenticated, where a secret scanner reports leaked tokens
+   * (`{ tokens: [...] }`, at most 100): every one that verifies is revoked in the background and
+   * audited as `token.leaked`; the answer is always 202 `{ received }`, whatever was found. 10
+   * reports per minute per client. Needs `tokens.verify` (a TokenStore). Default false.
+   */
+  leakedTokenEndpoint?: boolean;
   /** Rotate tokens created with a `delivery_path` at 2/3 of their lifetime. Default off. */
   autoRotate?: AutoRotateOptions | false;
   /** Clock (epoch ms), for tests. Default `Date.now`. */
@@ -132,6 +146,16 @@ export interface TokenAdminRouterOptions {
 export interface TokenAdminRouter extends Router {
   /** Runs one automatic-rotation pass now; resolves with the ids rotated ([] when autoRotate is off). */
   rotateDue(): Promise<string[]>;
-  /** Stops the automatic-rotation timer (it is unref'd, so it never keeps the process alive anyway). */
-  close(): void;
+  /**
+   * Stops the automatic-rotation timer (it is unref'd, so it never keeps the process alive anyway)
+   * and the checking of leak reports (reported tokens still waiting are dropped with a warning);
+   * resolves once a rotation pass and a leak check in flight have ended.
+   */
+  close(): Promise<void>;
+  /**
+   * Resolves once every token reported to `POST /tokens/leaked` so far has been checked (and
+   * revoked when it verified); after `close()`, once the one being checked is done; at once
+   * without `leakedTokenEndpoint`. For tests and shutdown.
+   */
+  leakedIdle(): Promise<void>;
 }

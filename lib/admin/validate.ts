@@ -172,3 +172,18 @@ export function parseStateFilter(value: unknown): TokenState | null {
   if (typeof value !== 'string' || !(STATES as readonly string[]).includes(value)) throw bad(`state must be one of ${STATES.join(', ')}.`);
   return value as TokenState;
 }
+
+/** Most tokens one leak report may carry. */
+export const MAX_LEAKED_PER_REPORT = 100;
+/** Longest string accepted as a reported token (a default token is 64 characters). */
+export const MAX_LEAKED_TOKEN_LENGTH = 200;
+
+/** Validates a `POST /tokens/leaked` body: `{ tokens: [...] }`, 1-100 strings of 1-200 characters. Says nothing about what they are. */
+export function parseLeakReport(body: unknown): string[] {
+  if (body === undefined || body === null) throw bad('The body must be a JSON object like { "tokens": ["..."] }.');
+  const { tokens } = asObject(body, ['tokens']);
+  const shape = `tokens must be a list of 1-${MAX_LEAKED_PER_REPORT} strings of 1-${MAX_LEAKED_TOKEN_LENGTH} characters.`;
+  if (!Array.isArray(tokens) || tokens.length < 1 || tokens.length > MAX_LEAKED_PER_REPORT) throw bad(shape);
+  for (const t of tokens) if (typeof t !== 'string' || t.length < 1 || t.length > MAX_LEAKED_TOKEN_LENGTH) throw bad(shape);
+  return tokens as string[];
+}

@@ -186,6 +186,8 @@ const TokenStorageSecretsSchema = z.strictObject({
   reuse_window: positiveDuration().optional(),
   /** Presenting a rotated-away secret revokes the token (TokenStore `revokeOnReuse`). */
   revoke_on_reuse: z.boolean().default(false),
+  /** `adminRouter()` answers `POST /tokens/leaked` (tokenAdminRouter `leakedTokenEndpoint`). */
+  leaked_token_endpoint: z.boolean().default(false),
   /** How long before its expiry a token's `token.expiring` event is emitted (TokenStore `notifyBefore`). */
   notify_before: positiveDuration().optional(),
   /** How often the expiry check runs; 0 disables it (TokenStore `expiryCheckIntervalMs`). */

@@ -1,23 +1,15 @@
 // The operator CLI, run as a real child process (the built dist/cli.js) against OpenBao.
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { createVaultProvider } from '../../lib';
 import { describeWith } from '../support/components';
 import { baoRequest } from '../support/openbao';
 import { sharedVault, uniquePrefix } from '../support/vault';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 import { requireBuiltDist } from '../support/compiled-library';
+import { type CliResult, runCli } from '../support/cli';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const STATIC_TOKEN = 'legacy-deploy-token-0123456789abcdef';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describeWith('openbao', 'express-secrets-auth CLI against OpenBao', () => {
   let dir: string;
@@ -25,15 +17,7 @@ describeWith('openbao', 'express-secrets-auth CLI against OpenBao', () => {
   let prefix: string;
   let env: NodeJS.ProcessEnv;
 
-  async function cli(...args: string[]): Promise<Result> {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env, timeout: 20_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const cli = (...args: string[]): Promise<CliResult> => runCli(args, { env });
 
   beforeAll(async () => {
     requireBuiltDist('cli.js');

@@ -44,6 +44,7 @@ describe('config schema', () => {
       auto_rotate: false,
       accept_imported: false,
       revoke_on_reuse: false,
+      leaked_token_endpoint: false,
       bcrypt_cost: 10,
       verify_cache_ttl: 60,
     });
@@ -74,6 +75,8 @@ describe('config schema', () => {
     });
     expect(() => withSecrets({ reuse_window: 0 })).toThrow(/reuse_window/);
     expect(() => withSecrets({ revoke_on_reuse: 'yes' })).toThrow(/revoke_on_reuse/);
+    expect(withSecrets({ leaked_token_endpoint: true }).authentication.methods.token.storage.secrets).toMatchObject({ leaked_token_endpoint: true });
+    expect(() => withSecrets({ leaked_token_endpoint: 'yes' })).toThrow(/leaked_token_endpoint/);
   });
 
   it('takes expiry notice settings for stored tokens and names a bad one', () => {
