@@ -4,6 +4,7 @@ import createVaultClient from 'node-vault';
 import { BackendUnavailableError } from '../errors';
 import { AttemptFailure, classifyFailure, responseStatus } from './vault-errors';
 import { ConsistencyTracker, type VaultConsistency } from './vault-consistency';
+import { IndexProbe } from './vault-index-probe';
 import { type LeaderAnswer, VaultNodes } from './vault-nodes';
 import { createTransport, type TransportRequest, type TransportResponse } from './vault-transport';
 
@@ -89,10 +90,9 @@ export class VaultHttp {
   private readonly opts: VaultHttpOptions;
   private readonly nodes: VaultNodes;
   private readonly consistency: ConsistencyTracker;
+  private readonly indexProbe: IndexProbe;
   private currentToken = '';
-  private learning?: Promise<void>;
-  /** Requests sent, for diagnostics and specs. */
-  requestCount = 0;
+  private sent = 0;
 
   constructor(opts: VaultHttpOptions) {
     this.opts = opts;
@@ -109,6 +109,12 @@ export class VaultHttp {
     this.transport = createTransport(this.agent, opts.timeoutMs).defaults();
     this.nodes = new VaultNodes(opts.addresses, (address, timeoutMs) => this.probeLeader(address, timeoutMs));
     this.consistency = new ConsistencyTracker(opts.consistency);
+    this.indexProbe = new IndexProbe(this.transport, this.consistency);
+  }
+
+  /** Requests sent (the index probe's included), for diagnostics and specs. */
+  get requestCount(): number {
+    return this.sent + this.indexProbe.sent;
   }
 
   set token(token: string) {
@@ -204,7 +210,12 @@ export class VaultHttp {
         throw new AttemptFailure(err as Error, 'safe');
       }
     }
-    if (this.consistency.unlearned) await this.learnCluster(node, timeoutMs);
+    try {
+      await this.indexProbe.learn({ operation: o.operation, subject: o.subject, address: node, timeoutMs });
+    } catch (err) {
+      this.nodes.failed(node);
+      throw err;
+    }
     const headers = read
       ? this.consistency.readHeaders()
       : { ...this.consistency.writeHeaders(), ...(this.nodes.clustered ? { 'X-Vault-No-Request-Forwarding': 'true' } : {}) };
@@ -249,7 +260,7 @@ export class VaultHttp {
     timeoutMs: number,
     write: boolean,
   ): Promise<T | null> {
-    this.requestCount++;
+    this.sent++;
     let location: string | undefined;
     const request: Record<string, unknown> = {
       path: `/${path}`,
@@ -272,51 +283,9 @@ export class VaultHttp {
     }
   }
 
-  /**
-   * Learns the cluster's id for the consistency headers before the first request (concurrent
-   * callers share one probe): `GET sys/internal/ui/mounts`, unauthenticated and outside any
-   * namespace, answers with an `X-Vault-Index` on every OpenBao node, standbys included, and without
-   * one on servers that do not send indexes (then requests go out as they are). Throws
-   * AttemptFailure, so a node that cannot answer is failed over like any other attempt.
-   */
-  private learnCluster(address: string, timeoutMs: number): Promise<void> {
-    this.learning ??= this.probeIndex(address, timeoutMs).finally(() => {
-      this.learning = undefined;
-    });
-    return this.learning;
-  }
-
-  private async probeIndex(address: string, timeoutMs: number): Promise<void> {
-    this.requestCount++;
-    let status = 0;
-    try {
-      await this.transport({
-        method: 'GET',
-        uri: `${address}/v1/sys/internal/ui/mounts`,
-        timeoutMs,
-        onResponse: (code, headers) => {
-          status = code;
-          if (code === 200) this.consistency.learned(headers['x-vault-index']);
-        },
-      });
-    } catch (err) {
-      this.nodes.failed(address);
-      // Nothing of the caller's request was sent: safe to send it elsewhere or again.
-      throw new AttemptFailure(classifyFailure(err, { operation: 'reach', subject: 'sys/internal/ui/mounts', address, timeoutMs }).error, 'safe');
-    }
-    if (status !== 200) {
-      this.nodes.failed(address);
-      throw new AttemptFailure(
-        new BackendUnavailableError(`Vault at ${address} answered ${status} to GET sys/internal/ui/mounts (is it sealed?).`, { status }),
-        'safe',
-        status,
-      );
-    }
-  }
-
   /** `GET sys/leader` on one node, unauthenticated and outside any namespace. */
   private async probeLeader(address: string, timeoutMs: number): Promise<LeaderAnswer> {
-    this.requestCount++;
+    this.sent++;
     const res = await this.transport({ method: 'GET', uri: `${address}/v1/sys/leader`, timeoutMs });
     if (res.statusCode !== 200 || typeof res.body !== 'object' || res.body === null) throw new Error(`sys/leader answered ${res.statusCode}`);
     return res.body as LeaderAnswer;
