@@ -3,6 +3,7 @@ import { ConfigError } from '../errors';
 import { renamedOption } from '../shared/deprecated-option';
 import { parsePath } from './paths';
 import type { SecretEntry, SecretProvider } from './types';
+import { copyOf } from './copy';
 
 export interface CacheOptions {
   /** How long a read may be served from memory, in ms. Default 5000. Bounds staleness across instances. */
@@ -62,7 +63,7 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
       if (newestWrite.get(path) === id) newestWrite.delete(path);
     }
   }
-  const copy = (entry: SecretEntry | null): SecretEntry | null => entry && { data: structuredClone(entry.data), version: entry.version };
+  const copy = (entry: SecretEntry | null): SecretEntry | null => entry && { data: copyOf(entry.data), version: entry.version };
 
   function load(path: string): Promise<SecretEntry | null> {
     const promise: Promise<SecretEntry | null> = provider.get(path).then(
@@ -92,7 +93,7 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
     },
 
     put(path, data, opts) {
-      const stored = structuredClone(data);
+      const stored = copyOf(data);
       return write(
         path,
         () => provider.put(path, data, opts),

@@ -2,6 +2,7 @@ import { ConflictError } from '../errors';
 import { parsePath, parsePrefix } from './paths';
 import { listChildren } from './list-children';
 import type { PutOptions, SecretEntry, SecretProvider } from './types';
+import { copyOf } from './copy';
 
 /** In-process provider for tests and demos. Versions and check-and-set behave like KV v2. */
 export function createMemoryProvider(): SecretProvider {
@@ -13,7 +14,7 @@ export function createMemoryProvider(): SecretProvider {
     async get(path) {
       parsePath(path);
       const entry = store.get(path);
-      return entry ? { data: structuredClone(entry.data), version: entry.version } : null;
+      return entry ? { data: copyOf(entry.data), version: entry.version } : null;
     },
 
     async put(path, data, opts: PutOptions = {}) {
@@ -21,7 +22,7 @@ export function createMemoryProvider(): SecretProvider {
       const current = store.get(path)?.version ?? 0;
       if (opts.cas !== undefined && opts.cas !== current) throw new ConflictError(path, opts.cas, current);
       const version = current + 1;
-      store.set(path, { data: structuredClone(data), version });
+      store.set(path, { data: copyOf(data), version });
       return { version };
     },
 

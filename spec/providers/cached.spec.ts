@@ -69,6 +69,19 @@ describe('cached(provider)', () => {
     expect((await cache.get('a'))?.data).toEqual({ nested: { v: 1 } });
   });
 
+  test('flat entries (a session record) are copies too: changing, adding or deleting a field of a result, or of the data put, changes nothing cached', async () => {
+    const cache = cached(createMemoryProvider());
+    const put = { session: '{"n":1}', expires_at: 5, user: 'u' };
+    await cache.put('a', put);
+    put.session = 'changed after put';
+    const first = (await cache.get('a'))?.data as Record<string, unknown>;
+    first.session = 'changed';
+    first.extra = true;
+    delete first.user;
+    expect((await cache.get('a'))?.data).toEqual({ session: '{"n":1}', expires_at: 5, user: 'u' });
+    expect(await cache.get('a')).not.toBe(await cache.get('a'));
+  });
+
   test('max bounds the number of entries (least recently used go first)', async () => {
     const backend = counting(createMemoryProvider());
     const cache = cached(backend, { max: 2 });
