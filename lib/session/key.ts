@@ -35,5 +35,17 @@ export function isValidSessionId(sid: unknown): sid is string {
  * hash cannot be reversed, and every app instance computes the same name without sharing a key.
  */
 export function sidDigest(sid: string): string {
-  return createHash('sha256').update(sid, 'utf8').digest('base64url');
+  let digest = recentDigests.get(sid);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(sid, 'utf8').digest('base64url');
+    // A request reads, then saves or touches, the same session: remember the last few thousand ids'
+    // digests (SHA-256 was a tenth of a cached get). Ids are only ever held in this process's
+    // memory, as express-session holds them; cleared whole when full, so it stays bounded.
+    if (recentDigests.size >= DIGEST_MEMO_SIZE) recentDigests.clear();
+    recentDigests.set(sid, digest);
+  }
+  return digest;
 }
+
+const DIGEST_MEMO_SIZE = 4096;
+const recentDigests = new Map<string, string>();
