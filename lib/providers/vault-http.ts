@@ -210,11 +210,12 @@ export class VaultHttp {
         throw new AttemptFailure(err as Error, 'safe');
       }
     }
-    try {
-      await this.indexProbe.learn({ operation: o.operation, subject: o.subject, address: node, timeoutMs });
-    } catch (err) {
-      this.nodes.failed(node);
-      throw err;
+    // Once per provider (until the first answer): no await, no allocation on every later request.
+    if (this.consistency.unlearned) {
+      await this.indexProbe.learn({ operation: o.operation, subject: o.subject, address: node, timeoutMs }).catch((err: unknown) => {
+        this.nodes.failed(node);
+        throw err;
+      });
     }
     const headers = read
       ? this.consistency.readHeaders()

@@ -21,9 +21,8 @@ export class IndexProbe {
     private readonly tracker: ConsistencyTracker,
   ) {}
 
-  /** Resolves at once when the tracker already knows; else probes `at.address`. */
+  /** Probes `at.address` (call it while `tracker.unlearned`); joins a probe in flight. */
   learn(at: FailureContext): Promise<void> {
-    if (!this.tracker.unlearned) return Promise.resolve();
     this.inFlight ??= this.probe(at).finally(() => {
       this.inFlight = undefined;
     });

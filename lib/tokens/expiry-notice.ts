@@ -1,5 +1,5 @@
 import { ConflictError, describeError } from '../errors';
-import { SETTLE_MS, writeSettled } from '../providers/settled-write';
+import { writeSettled } from '../providers/settled-write';
 import { forEachBounded } from '../shared/bounded';
 import { PeriodicJob } from '../shared/periodic-job';
 import type { TokenEmitter } from './events';
@@ -9,8 +9,6 @@ import type { TokenInfo, TokenLogger } from './types';
 
 /** Folder (under the token path) of the notice records: `expiry-notices/<store|config>.<id>` = { expires_at, claim }. */
 export const NOTICES = 'expiry-notices';
-/** On KV v1 (no check-and-set): ms between writing a claim and reading it back. */
-export const KV1_SETTLE_MS = SETTLE_MS;
 
 /**
  * Emits `token.expiring` once per token (and per expiry: a rotation to a new lifetime notifies
@@ -18,7 +16,7 @@ export const KV1_SETTLE_MS = SETTLE_MS;
  * The claim is a notice record at `<path>/expiry-notices/<source>.<id>` holding the expiry it was
  * sent for, written with check-and-set (create-only `cas: 0`, or the version read): the instance
  * whose write succeeds emits. On KV v1 (no check-and-set) each instance writes its own claim
- * value, waits KV1_SETTLE_MS and reads it back; the one whose claim is read back emits (see README
+ * value, waits SETTLE_MS (settled-write.ts) and reads it back; the one whose claim is read back emits (see README
  * for the bound). Cost of a pass: one LIST and one read per stored token; only due tokens touch
  * their notice record.
  */
@@ -105,6 +103,6 @@ export class ExpiryNotifier {
         throw err;
       }
     }
-    return (await writeSettled(provider, path, data, KV1_SETTLE_MS))?.data.claim === claim;
+    return (await writeSettled(provider, path, data))?.data.claim === claim;
   }
 }
