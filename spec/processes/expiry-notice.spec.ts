@@ -3,11 +3,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { createFileProvider, createVaultProvider, type SecretProvider, TokenStore } from '../../lib';
-import { compiledLibrary, ROOT } from '../support/compiled-library';
+import { compiledLibrary, workerProcessOptions } from '../support/compiled-library';
 import { describeWith } from '../support/components';
-import { enableKvV1 } from '../support/openbao';
 import { removeTempDir, tempDir } from '../support/temp-dir';
-import { sharedVault, uniquePrefix } from '../support/vault';
+import { kvMountFor, sharedVault, uniquePrefix } from '../support/vault';
 
 const DUE = 30;
 const NOT_DUE = 10;
@@ -18,9 +17,8 @@ type Answer = { ok?: boolean; ready?: boolean; ids?: string[]; error?: string };
 
 function start(libDir: string): Promise<ChildProcess> {
   const child = fork(join(__dirname, 'expiry-worker.js'), [libDir], {
-    cwd: ROOT,
+    ...workerProcessOptions(),
     execArgv: [],
-    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -82,8 +80,7 @@ describe('token.expiring once per token across OS processes', () => {
     for (const kvVersion of [2, 1] as const) {
       test(`KV v${kvVersion}`, async () => {
         const { address, token } = sharedVault();
-        const mount = kvVersion === 2 ? 'secret' : uniquePrefix('kv1-expiry');
-        if (kvVersion === 1) await enableKvV1(address, token, mount);
+        const mount = await kvMountFor(kvVersion, 'kv1-expiry');
         const provider = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion });
         await run(
           `OpenBao KV v${kvVersion}`,

@@ -2,7 +2,7 @@
 // process and calls its operations over IPC (shared by races.spec.ts and users-index.spec.ts).
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { compiledLibrary, ROOT } from '../support/compiled-library';
+import { compiledLibrary, workerProcessOptions } from '../support/compiled-library';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 /** Where a worker's stores live; with `userIndex` its session store indexes sessions by their `user` field (`userOf`). */
@@ -44,9 +44,8 @@ export class Proc {
 
   static start(libDir: string): Promise<Proc> {
     const child = fork(join(__dirname, 'race-worker.js'), [libDir], {
-      cwd: ROOT,
+      ...workerProcessOptions(),
       execArgv: [],
-      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     const proc = new Proc(child);

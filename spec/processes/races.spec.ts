@@ -13,7 +13,7 @@ import { createFileProvider, createVaultProvider, type SecretProvider, SecretsSe
 import { describeWith } from '../support/components';
 import { enableKvV1 } from '../support/openbao';
 import { type OpenBaoCluster, startCluster } from '../support/openbao-cluster';
-import { sharedVault, uniquePrefix } from '../support/vault';
+import { kvMountFor, sharedVault, uniquePrefix } from '../support/vault';
 import { type Backend, Proc, workerLibrary } from './race-worker-client';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
@@ -219,8 +219,7 @@ describeWith('openbao', '3 processes on one OpenBao mount', () => {
     'KV v%s: revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost',
     async (kvVersion) => {
       const { address, token } = sharedVault();
-      const mount = kvVersion === 2 ? 'secret' : uniquePrefix('races-kv1');
-      if (kvVersion === 1) await enableKvV1(address, token, mount);
+      const mount = await kvMountFor(kvVersion, 'races-kv1');
       const prefix = uniquePrefix('races');
       const raw = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion });
       try {

@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createFileProvider, createVaultProvider, type SecretProvider, SecretsSessionStore } from '../../lib';
 import { describeWith } from '../support/components';
-import { enableKvV1 } from '../support/openbao';
 import { removeTempDir, tempDir } from '../support/temp-dir';
-import { sharedVault, uniquePrefix } from '../support/vault';
+import { kvMountFor, sharedVault, uniquePrefix } from '../support/vault';
 import { type Backend, Proc, workerLibrary } from './race-worker-client';
 
 const PROCESSES = 4;
@@ -102,8 +101,7 @@ describeWith('openbao', `${PROCESSES} processes, one user's sessions on one Open
     `KV v%s: sessionsOf lists all ${SESSIONS} in every process; destroySessionsOf from one ends them for all`,
     async (kvVersion) => {
       const { address, token } = sharedVault();
-      const mount = kvVersion === 2 ? 'secret' : uniquePrefix('users-kv1');
-      if (kvVersion === 1) await enableKvV1(address, token, mount);
+      const mount = await kvMountFor(kvVersion, 'users-kv1');
       const prefix = uniquePrefix('users-proc');
       const raw = createVaultProvider({ address, auth: { method: 'token', token }, mount, kvVersion });
       try {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFileProvider } from '../../lib';
-import { compiledLibrary, ROOT } from '../support/compiled-library';
+import { compiledLibrary, workerProcessOptions } from '../support/compiled-library';
 import { report } from '../reliability/harness';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
@@ -40,8 +40,7 @@ function runWorker(libDir: string, base: string, worker: number): Promise<Worker
     process.execPath,
     [join(__dirname, 'file-processes.worker.js'), libDir, base, String(worker), String(OPS_PER_WORKER), String(MAX_MS_PER_WORKER), String(CHURN_PATHS)],
     {
-      cwd: ROOT,
-      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+      ...workerProcessOptions(),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createFileProvider, type SecretProvider, SecretsSessionStore, TokenStore } from '../../lib';
-import { compiledLibrary, ROOT } from '../support/compiled-library';
+import { compiledLibrary, workerProcessOptions } from '../support/compiled-library';
 import { report, round } from './harness';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 import { sleep } from '../support/sleep';
@@ -51,9 +51,7 @@ interface Acks {
 /** Runs the writer once and SIGKILLs it `killAfterMs` after it first acknowledged a write. */
 async function runAndKill(libDir: string, base: string, run: number, killAfterMs: number, acks: Acks): Promise<{ lines: number; killedAt: number }> {
   const child = spawn(process.execPath, [join(__dirname, 'crash-writer.js'), libDir, base, String(run), String(LOCK_STALE_MS)], {
-    cwd: ROOT,
-    // A transpiled copy outside the repository finds the dependencies here.
-    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+    ...workerProcessOptions(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,15 @@ import ts from 'typescript';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
+/**
+ * Where and with what environment a worker process that loads the compiled library runs: the
+ * repository as its folder, and NODE_PATH on its node_modules, so a transpiled copy outside the
+ * repository finds the dependencies.
+ */
+export function workerProcessOptions(): { cwd: string; env: NodeJS.ProcessEnv } {
+  return { cwd: ROOT, env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } };
+}
+
 /** Throws, saying how to fix it, unless `npm run build` has written each of `files` (paths inside dist/). */
 export function requireBuiltDist(...files: string[]): void {
   const missing = files.filter((file) => !existsSync(join(ROOT, 'dist', file)));

@@ -1,5 +1,6 @@
 // What specs use to reach the one OpenBao dev server that jest's globalSetup starts for the run.
 import { randomBytes } from 'node:crypto';
+import { enableKvV1 } from './openbao';
 
 export interface SharedVault {
   /** e.g. http://127.0.0.1:41234 (KV v2 mounted at `secret/`) */
@@ -41,4 +42,16 @@ export function uniquePrefix(label: string): string {
       .replace(/^[-.]+|[-.]+$/g, '')
       .slice(0, 40) || 't';
   return `${clean}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A mount of the shared server for a spec that runs on both KV versions: the dev server's KV v2
+ * `secret`, or a fresh KV v1 mount named after `label`.
+ */
+export async function kvMountFor(kvVersion: 1 | 2, label: string): Promise<string> {
+  if (kvVersion === 2) return 'secret';
+  const { address, token } = sharedVault();
+  const mount = uniquePrefix(label);
+  await enableKvV1(address, token, mount);
+  return mount;
 }
