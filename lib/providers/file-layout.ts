@@ -1,6 +1,5 @@
 // How the file provider lays secrets out on disk: file suffixes, the JSON envelope around each
-// secret, the callback read of the hot path, and the listing helpers that skip writes in progress.
-import * as fsCallbacks from 'node:fs';
+// secret, and the listing helpers that skip writes in progress (reads: file-read.ts).
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import type { Sealed } from './file-crypto';
@@ -20,14 +19,6 @@ export interface Envelope {
 
 export function isEnvelope(value: unknown): value is Envelope {
   return typeof value === 'object' && value !== null && (value as Envelope).esa === 1 && typeof (value as Envelope).version === 'number';
-}
-
-/**
- * `fs.readFile` with a callback, wrapped once: under concurrency it is markedly cheaper than
- * `fs.promises.readFile` (bench/: 1.4-2.2x the reads per second), and reads are the hot path.
- */
-export function readText(file: string): Promise<string> {
-  return new Promise((resolve, reject) => fsCallbacks.readFile(file, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
 }
 
 export function isMissing(err: unknown): boolean {

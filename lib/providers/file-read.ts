@@ -1,0 +1,82 @@
+// How the file provider reads a secret file: synchronously while reads are fast, else with the
+// fewest thread-pool trips.
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+/** A synchronous read slower than this (ms) is slow. */
+export const SLOW_SYNC_READ_MS = 1;
+/** Slow synchronous reads in a row that send the reads of the next minute to the thread pool (one alone may be a GC pause). */
+export const SLOW_READS_IN_A_ROW = 3;
+/** How long reads stay asynchronous after a slow synchronous one (ms). */
+export const ASYNC_SPELL_MS = 60_000;
+/** Bytes the first asynchronous read asks for: a session record is well under 1 KiB. */
+const FIRST_READ_BYTES = 16_384;
+
+/** Reads a whole file as UTF-8 text. */
+export type ReadText = (file: string) => Promise<string>;
+
+/**
+ * The file provider's reader. With `sync`, a read is one `readFileSync`: a secret file is small
+ * and, being read on every request, in the page cache, where that takes a few µs, less than the
+ * thread-pool round trips of an asynchronous read (on 2 cores: 5 to 10 times less time per get,
+ * and 2 to 3 times the gets per second under load; bench/, BENCHMARKS.md). Three reads in a row
+ * that take longer than SLOW_SYNC_READ_MS (a cold or busy disk) send the next minute of reads to
+ * the thread pool, so a slow disk holds the event loop for a few reads a minute at most. Without
+ * `sync`, every read is asynchronous (readAsync).
+ */
+export function createReader(sync: boolean): ReadText {
+  if (!sync) return readAsync;
+  let asyncUntil = 0;
+  let slowInARow = 0;
+  return (file) => {
+    if (asyncUntil !== 0) {
+      if (Date.now() < asyncUntil) return readAsync(file);
+      asyncUntil = 0;
+    }
+    const started = performance.now();
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (performance.now() - started <= SLOW_SYNC_READ_MS) slowInARow = 0;
+    else if (++slowInARow >= SLOW_READS_IN_A_ROW) {
+      slowInARow = 0;
+      asyncUntil = Date.now() + ASYNC_SPELL_MS;
+    }
+    return Promise.resolve(text);
+  };
+}
+
+/**
+ * A whole file as UTF-8 text in the fewest thread-pool trips: open, read, close, with callbacks
+ * (`fs.promises` costs more per call), no `fstat` (a short read of a regular file is its end), and
+ * the text resolved before the close is done; `fs.readFile` makes four trips and waits for all of
+ * them. Secret files are replaced by rename, never rewritten in place, so an open file does not
+ * change while it is read.
+ */
+export function readAsync(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, 'r', (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      const chunks: Buffer[] = [];
+      const finish = (err: Error | null) => {
+        fs.close(fd, () => undefined);
+        if (err) reject(err);
+        else resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+      };
+      const readNext = (size: number) => {
+        const buffer = Buffer.allocUnsafe(size);
+        fs.read(fd, buffer, 0, size, -1, (readErr, bytes) => {
+          if (readErr) return finish(readErr);
+          if (bytes > 0) chunks.push(buffer.subarray(0, bytes));
+          // A read that filled the buffer may not be the end: ask for more until a short read.
+          if (bytes === size) readNext(size * 2);
+          else finish(null);
+        });
+      };
+      readNext(FIRST_READ_BYTES);
+    });
+  });
+}
