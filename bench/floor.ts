@@ -19,8 +19,8 @@ interface Floor {
   read: (sid: string) => Promise<unknown>;
 }
 
-/** GET over node:http with a keep-alive agent: the least any Node HTTP client can do. */
-function rawGet(agent: http.Agent, url: string, token: string): Promise<string> {
+/** GET over node:http with a keep-alive agent: the least any Node HTTP client can do. `missing`: a 404 is the expected answer. */
+function rawGet(agent: http.Agent, url: string, token: string, missing = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { agent, headers: { 'X-Vault-Token': token } }, (res) => {
       let body = '';
@@ -28,7 +28,7 @@ function rawGet(agent: http.Agent, url: string, token: string): Promise<string> 
       res.on('data', (chunk) => {
         body += chunk;
       });
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('end', () => (res.statusCode === (missing ? 404 : 200) ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
     });
     req.on('error', reject);
     req.end();
@@ -73,6 +73,16 @@ export async function benchFloor(env: BenchEnv, cfg: OpsConfig, log: (s: string)
         await baoPut(address, token, `${kv2Mount}/data/floor/${sid}`, { data });
       }
       floors.push({ id: 'floor-kv1', label: 'OpenBao KV v1 GET (node:http)', read: (sid) => rawGet(agent, `${address}/v1/${kv1Mount}/floor/${sid}`, token) });
+      // What a KV v1 session get must read (KV v1 has no check-and-set, see lib/session/ended.ts):
+      // the record, then whether an ended mark exists (usually not: a 404).
+      floors.push({
+        id: 'floor-kv1-marked',
+        label: 'OpenBao KV v1 GET + GET of a missing key, in sequence (node:http)',
+        read: async (sid) => {
+          await rawGet(agent, `${address}/v1/${kv1Mount}/floor/${sid}`, token);
+          return rawGet(agent, `${address}/v1/${kv1Mount}/floor-ended/${sid}`, token, true);
+        },
+      });
       floors.push({
         id: 'floor-kv2',
         label: 'OpenBao KV v2 GET (node:http)',

@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchHttp, type HttpConfig } from './http';
 import { benchFloor } from './floor';
-import { checkTargets, floorTable, httpTable, machineLines, opTable, type Results, ratioTable, renderMarkdown, scaleTable, targetsTable } from './report';
+import { floorTable, httpTable, machineLines, opTable, type Results, ratioTable, renderMarkdown, scaleTable } from './report';
+import { checkTargets, targetsTable } from './targets';
 import { benchScale, type ScaleConfig } from './scale';
 import { binaryPath } from '../spec/support/components';
 import { cleanupAll, createEnv, machineInfo } from './lib/servers';
@@ -82,7 +83,6 @@ async function main(): Promise<Results> {
       for (const s of stores) await s.close().catch(() => undefined);
     }
     log(`\n### Ratio to connect-redis (time per op; c=1: p50, c=32: 1/throughput)\n\n${ratioTable(results.ops, opsCfg.concurrencies)}`);
-    log(`\n### Targets\n\n${targetsTable(checkTargets(results.ops, opsCfg.concurrencies))}`);
     for (const op of OPS) log(`\n### ${op}\n\n${opTable(results.ops, op, opsCfg.concurrencies)}`);
   }
   if (only.has('floor')) {
@@ -100,6 +100,7 @@ async function main(): Promise<Results> {
     results.http = await benchHttp(env, defs, httpCfg, log);
     log(`\n${httpTable(results.http)}`);
   }
+  log(`\n## Targets\n\n${targetsTable(checkTargets(results))}`);
   results.durationS = (Date.now() - started) / 1000;
   return results;
 }
