@@ -31,17 +31,20 @@ export const TIMEOUT_CODE = 'ETIMEDOUT';
  * `timeoutMs` bounds the whole exchange, not just socket idleness.
  */
 export function createTransport(agent: http.Agent, timeoutMs: number): { defaults(): (req: TransportRequest) => Promise<TransportResponse> } {
+  // Each node's origin is parsed once: a WHATWG URL parse per request costs more than the rest of
+  // building it (node-vault's uri is always `<endpoint>/v1/<path>`).
+  const origins = new Map<string, Origin>();
   const send = (req: TransportRequest): Promise<TransportResponse> =>
     new Promise((resolve, reject) => {
-      const url = new URL(req.uri);
+      const url = target(origins, req.uri);
       const body = req.json !== undefined && typeof req.json === 'object' ? JSON.stringify(req.json) : undefined;
       const headers: Record<string, string | number> = { accept: 'application/json', ...req.headers };
       if (body !== undefined) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(body);
       }
-      const client = url.protocol === 'https:' ? https : http;
-      const outgoing = client.request(url, { method: req.method, headers, agent }, (res) => {
+      const client = url.origin.protocol === 'https:' ? https : http;
+      const outgoing = client.request({ ...url.origin, path: url.path, method: req.method, headers, agent }, (res) => {
         req.onResponse?.(res.statusCode ?? 0, res.headers);
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -55,7 +58,7 @@ export function createTransport(agent: http.Agent, timeoutMs: number): { default
           } catch {
             parsed = { errors: [`unparsable response (${res.headers['content-type'] ?? 'no content type'})`] };
           }
-          resolve({ statusCode: res.statusCode ?? 0, body: parsed, request: { path: url.pathname } });
+          resolve({ statusCode: res.statusCode ?? 0, body: parsed, request: { path: url.path } });
         });
       });
       const limit = req.timeoutMs ?? timeoutMs;
@@ -69,4 +72,25 @@ export function createTransport(agent: http.Agent, timeoutMs: number): { default
       outgoing.end(body);
     });
   return { defaults: () => send };
+}
+
+/** What node:http needs of a node's origin. */
+interface Origin {
+  protocol: string;
+  hostname: string;
+  port: string;
+}
+
+/** The origin of `uri` (parsed once per node) and its path with the query. */
+function target(origins: Map<string, Origin>, uri: string): { origin: Origin; path: string } {
+  const slash = uri.indexOf('/', uri.indexOf('//') + 2);
+  const base = slash < 0 ? uri : uri.slice(0, slash);
+  let origin = origins.get(base);
+  if (!origin) {
+    const url = new URL(base);
+    // IPv6 hosts come bracketed from URL; node:http wants them bare.
+    origin = { protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port };
+    if (origins.size < 64) origins.set(base, origin);
+  }
+  return { origin, path: slash < 0 ? '/' : uri.slice(slash) };
 }
