@@ -86,9 +86,10 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
     kind: provider.kind,
 
     async get(path) {
-      parsePath(path);
+      // Only valid paths are ever cached (a miss below validates first), so a hit needs no check.
       const hit = cache.get(path);
       if (hit) return copy(hit);
+      parsePath(path);
       return copy(await (inflight.get(path) ?? load(path)));
     },
 

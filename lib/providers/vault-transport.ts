@@ -46,12 +46,14 @@ export function createTransport(agent: http.Agent, timeoutMs: number): { default
       const client = url.origin.protocol === 'https:' ? https : http;
       const outgoing = client.request({ ...url.origin, path: url.path, method: req.method, headers, agent }, (res) => {
         req.onResponse?.(res.statusCode ?? 0, res.headers);
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
         res.on('error', reject);
         res.on('end', () => {
           clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
           let parsed: unknown = null;
           try {
             parsed = text ? JSON.parse(text) : null;

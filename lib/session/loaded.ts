@@ -1,11 +1,12 @@
 /**
- * The backend version a session object was loaded at (or last written at), carried on the object
- * itself under a private symbol: express-session hands the same object back to `set` and `touch`
- * at the end of the request, so each request's save is a check-and-set against what that request
- * read, whatever other requests or processes did meanwhile. Not enumerable and keyed by a symbol:
- * serializers (JSON) never see it.
+ * The backend version a session object was loaded at (or last written at), kept beside the object
+ * (a WeakMap keyed by it, so it goes when the object goes): express-session hands the same object
+ * back to `set` and `touch` at the end of the request, so each request's save is a check-and-set
+ * against what that request read, whatever other requests or processes did meanwhile. Nothing is
+ * added to the object, so serializers and copies never see it (and a WeakMap entry costs less per
+ * get than a non-enumerable property, which gives the object a new shape).
  */
-const LOADED = Symbol('express-secrets-auth.loaded');
+const LOADED = new WeakMap<object, Loaded>();
 
 /** Where a session object came from. `version` is undefined on backends without versions (KV v1). */
 export interface Loaded {
@@ -17,19 +18,14 @@ export interface Loaded {
 
 /** Notes that `session` is the stored record at `version`. */
 export function markLoaded(session: unknown, version: number | undefined, meta: { user?: string; createdAt?: number } = {}): void {
-  if (typeof session !== 'object' || session === null || !Object.isExtensible(session)) return;
-  Object.defineProperty(session, LOADED, {
-    value: { version, user: meta.user, createdAt: meta.createdAt } satisfies Loaded,
-    enumerable: false,
-    configurable: true,
-    writable: true,
-  });
+  if (typeof session !== 'object' || session === null) return;
+  LOADED.set(session, { version, user: meta.user, createdAt: meta.createdAt });
 }
 
 /** How `session` was loaded, or undefined for a session that was never read from the store (a new one). */
 export function loadedOf(session: unknown): Loaded | undefined {
   if (typeof session !== 'object' || session === null) return undefined;
-  return (session as { [LOADED]?: Loaded })[LOADED];
+  return LOADED.get(session);
 }
 
 /** Copies the mark from the data `get` returned to the Session express-session builds from it. */
