@@ -33,3 +33,20 @@ export function carryLoaded(from: unknown, to: unknown): void {
   const loaded = loadedOf(from);
   if (loaded) markLoaded(to, loaded.version, loaded);
 }
+
+/** Session objects given to a save, which may have reached the backend even if the save failed. */
+const SAVING = new WeakSet<object>();
+
+/** Notes, before a save writes, that `session` may be in the backend from now on. */
+export function noteSaving(session: unknown): void {
+  if (typeof session === 'object' && session !== null) SAVING.add(session);
+}
+
+/**
+ * Whether `session` may be stored: it was read from the backend or given to a save. A session
+ * object for which neither holds is one express-session made in this request with a fresh random
+ * id: nothing of it is in the backend (see SecretsSessionStore.regenerate).
+ */
+export function mayBeStored(session: unknown): boolean {
+  return typeof session !== 'object' || session === null || LOADED.has(session) || SAVING.has(session);
+}

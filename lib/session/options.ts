@@ -1,6 +1,9 @@
 import { ConfigError } from '../errors';
+import { renamedOption } from '../shared/deprecated-option';
 import { isValidSegment, parsePath } from '../providers/paths';
 import { SID_DIGEST_LENGTH } from './key';
+import { DEFAULT_CLEANUP_INTERVAL_MS } from './sweeper';
+import type { SecretsSessionStoreOptions } from './types';
 
 const PREFIX = /^[A-Za-z0-9._:@+=-]*$/;
 
@@ -34,4 +37,20 @@ export function checkedPath(option: string | undefined): string {
     throw new ConfigError(`session store: path: ${(err as Error).message}`);
   }
   return path;
+}
+
+/** The `touchAfter` option (seconds), validated. Default 0. */
+export function checkedTouchAfter(option: number | undefined): number {
+  const touchAfter = option ?? 0;
+  if (!(typeof touchAfter === 'number' && touchAfter >= 0)) throw new ConfigError('session store: touchAfter must be a number of seconds >= 0');
+  return touchAfter;
+}
+
+/** The sweeper's interval (ms, or false: no sweeper), from `cleanupIntervalMs` or its old name, validated. */
+export function checkedCleanupInterval(options: SecretsSessionStoreOptions): number | false {
+  const interval = renamedOption<number | false>(options, CLEANUP_INTERVAL_RENAME) ?? DEFAULT_CLEANUP_INTERVAL_MS;
+  if (interval !== false && !(typeof interval === 'number' && interval >= 0)) {
+    throw new ConfigError('session store: cleanupIntervalMs must be a number of milliseconds >= 0, or false');
+  }
+  return interval;
 }

@@ -9,15 +9,14 @@ import { isValidSessionId, sessionIdProblem, sidDigest } from './key';
 import { forEachBounded } from '../shared/bounded';
 import { isLive } from './record';
 import { deleteExpired, listSessionKeys, liveSessionRecords, SCAN_CONCURRENCY } from './scan';
-import { createSweeper, DEFAULT_CLEANUP_INTERVAL_MS, type Sweeper } from './sweeper';
-import { renamedOption } from '../shared/deprecated-option';
+import { createSweeper, type Sweeper } from './sweeper';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
 import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult, UserSession } from './types';
 import { RecentSessions } from './recent';
 import { SessionRecords } from './records';
 import { EndedMarks } from './ended';
-import { CLEANUP_INTERVAL_RENAME, checkedPath, checkedPrefix } from './options';
-import { carryLoaded, loadedOf, markLoaded } from './loaded';
+import { checkedCleanupInterval, checkedPath, checkedPrefix, checkedTouchAfter } from './options';
+import { carryLoaded, loadedOf, markLoaded, mayBeStored, noteSaving } from './loaded';
 import { UserIndex } from './user-index';
 import { destroyByKey, destroySessionsOf, isSessionKeyOf, repairIndex, sessionsOf, type UserParts, userOfSession } from './users';
 
@@ -65,10 +64,7 @@ export class SecretsSessionStore extends Store {
     this.ttl = options.ttl || DEFAULT_TTL_SECONDS;
     this.disableTTL = options.disableTTL || false;
     this.disableTouch = options.disableTouch || false;
-    this.touchAfter = options.touchAfter ?? 0;
-    if (!(typeof this.touchAfter === 'number' && this.touchAfter >= 0)) {
-      throw new ConfigError('session store: touchAfter must be a number of seconds >= 0');
-    }
+    this.touchAfter = checkedTouchAfter(options.touchAfter);
     this.source = provider;
     this.provider = options.cache ? cached(provider, options.cache === true ? {} : options.cache) : provider;
     // Marks are read through the provider as given: a cached "no mark" could hide another instance's destroy.
@@ -78,10 +74,7 @@ export class SecretsSessionStore extends Store {
     this.users = { source: provider, index, userOf: options.userOf, end: (sid, key, user) => this.end(sid, key, user) };
     this.records = new SessionRecords({ provider: this.provider, source: provider, keys: this, recent: this.recent, ended: this.ended, index });
 
-    const interval = renamedOption<number | false>(options, CLEANUP_INTERVAL_RENAME) ?? DEFAULT_CLEANUP_INTERVAL_MS;
-    if (interval !== false && !(typeof interval === 'number' && interval >= 0)) {
-      throw new ConfigError('session store: cleanupIntervalMs must be a number of milliseconds >= 0, or false');
-    }
+    const interval = checkedCleanupInterval(options);
     if (interval) {
       this.sweeper = createSweeper(
         () => this.sweep(),
@@ -97,7 +90,7 @@ export class SecretsSessionStore extends Store {
   override get(sid: string, callback: StoreCallback<SessionData | null>): Promise<undefined>;
   override get(sid: string, callback?: StoreCallback<SessionData | null>): Promise<SessionData | null | undefined> {
     return settle(async () => {
-      if (!this.isSid(sid)) return null;
+      if (!isValidSessionId(sid)) return null;
       this.recent.loading(sid);
       const found = await this.records.read(sid);
       if (!found || !isLive(found.record, Date.now())) return null;
@@ -117,6 +110,19 @@ export class SecretsSessionStore extends Store {
   }
 
   /**
+   * express-session's regenerate (a login): ends the request's session, then gives it a new one. A
+   * session this store never read nor was given to save was made in this request under a fresh
+   * random id, so nothing of it is stored: no delete is sent (a login is one write, not two) and no `destroy` event.
+   */
+  override regenerate(req: Request, callback: (err?: unknown) => void): void {
+    if (mayBeStored(req.session)) return super.regenerate(req, callback);
+    process.nextTick(() => {
+      (this as unknown as { generate(req: Request): void }).generate(req); // set by express-session's middleware
+      callback();
+    });
+  }
+
+  /**
    * Writes the session (one version only); a session whose expiry has passed is destroyed instead.
    * Check-and-set against the version the session was loaded at (create-only for a new one), so
    * a save can never bring back a session a destroy deleted meanwhile: that save is dropped (and
@@ -127,7 +133,8 @@ export class SecretsSessionStore extends Store {
   override set(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<undefined>;
   override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      if (!this.isSid(sid)) throw new InvalidSessionIdError(sessionIdProblem(sid) as string);
+      if (!isValidSessionId(sid)) throw new InvalidSessionIdError(sessionIdProblem(sid) as string);
+      noteSaving(session);
       if (this.recent.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);
@@ -154,7 +161,7 @@ export class SecretsSessionStore extends Store {
   override touch(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<undefined>;
   override touch(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      if (this.disableTouch || this.disableTTL || !this.isSid(sid)) return null;
+      if (this.disableTouch || this.disableTTL || !isValidSessionId(sid)) return null;
       // The record as this process last read or wrote it spares a read; check-and-set below makes
       // any change since (another request, another instance, a destroy) a conflict, as after a read.
       const current = this.recent.lastSeen(sid) ?? (await this.records.read(sid));
@@ -192,7 +199,7 @@ export class SecretsSessionStore extends Store {
   override destroy(sid: string, callback: StoreCallback<null>): Promise<undefined>;
   override destroy(sid: string, callback?: StoreCallback<null>): Promise<null | undefined> {
     return settle(async () => {
-      if (!this.isSid(sid)) return null;
+      if (!isValidSessionId(sid)) return null;
       const key = this.keyOf(sid);
       // With the index, the record names its entry (read as stored, not from the cache).
       const user = this.users.index ? (await this.source.get(key))?.data.user : undefined;
@@ -218,7 +225,7 @@ export class SecretsSessionStore extends Store {
 
   /** Ends every session of `user` (but the one with id `except`); resolves with the number ended. */
   destroySessionsOf(user: string, opts: { except?: string } = {}): Promise<number> {
-    return destroySessionsOf(this.users, user, opts.except === undefined || !this.isSid(opts.except) ? undefined : this.keyOf(opts.except));
+    return destroySessionsOf(this.users, user, opts.except === undefined || !isValidSessionId(opts.except) ? undefined : this.keyOf(opts.except));
   }
 
   /** Ends the session stored at `key` (as `sessionsOf` lists it); false when none was there or `key` is not one of this store's. */
@@ -297,11 +304,6 @@ export class SecretsSessionStore extends Store {
   /** The key session `sid` is stored under, `<path>/<prefix><base64url(SHA-256(sid))>`: the same on every instance, never the id. */
   keyOf(sid: string): string {
     return `${this.path}/${this.prefix}${sidDigest(sid)}`;
-  }
-
-  private isSid(sid: unknown): sid is string {
-    // Any non-empty string up to 4096 characters (see isValidSessionId): it only ever reaches a hash.
-    return isValidSessionId(sid);
   }
 
   /**
