@@ -110,16 +110,16 @@ export class SecretsSessionStore extends Store {
   }
 
   /**
-   * express-session's regenerate (a login): ends the request's session, then gives it a new one. A
-   * session this store never read nor was given to save was made in this request under a fresh
-   * random id, so nothing of it is stored: no delete is sent (a login is one write, not two) and no `destroy` event.
+   * express-session's regenerate (a login): ends the request's session, then makes a new one. A session never read nor given to save
+   * was made in this request with a fresh random id: nothing is stored, so no delete (a login is one write) and no `destroy` event.
    */
   override regenerate(req: Request, callback: (err?: unknown) => void): void {
-    if (mayBeStored(req.session)) return super.regenerate(req, callback);
-    process.nextTick(() => {
-      (this as unknown as { generate(req: Request): void }).generate(req); // set by express-session's middleware
-      callback();
-    });
+    if (mayBeStored(req.session)) super.regenerate(req, callback);
+    else
+      process.nextTick(() => {
+        (this as unknown as { generate(req: Request): void }).generate(req); // set by express-session's middleware
+        callback();
+      });
   }
 
   /**

@@ -44,7 +44,13 @@ function loginApp(store: Store) {
 
 function counted(provider: SecretProvider) {
   const calls = { delete: 0 };
-  const wrapped: SecretProvider = { ...provider, delete: (path) => (calls.delete++, provider.delete(path)) };
+  const wrapped: SecretProvider = {
+    ...provider,
+    delete: (path) => {
+      calls.delete++;
+      return provider.delete(path);
+    },
+  };
   return { provider: wrapped, calls };
 }
 
