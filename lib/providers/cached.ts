@@ -93,7 +93,8 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
       return copy(await (inflight.get(path) ?? load(path)));
     },
 
-    put(path, data, opts) {
+    async put(path, data, opts) {
+      parsePath(path); // before anything is cached: a hit is never checked again (get)
       const stored = copyOf(data);
       return write(
         path,
@@ -102,7 +103,8 @@ export function cached(provider: SecretProvider, options: CacheOptions = {}): Ca
       );
     },
 
-    delete(path) {
+    async delete(path) {
+      parsePath(path);
       return write(
         path,
         () => provider.delete(path),

@@ -50,11 +50,9 @@ export function createReader(sync: boolean): ReadText {
 }
 
 /**
- * A whole file as UTF-8 text in the fewest thread-pool trips: open, read, close, with callbacks
- * (`fs.promises` costs more per call), no `fstat` (a short read of a regular file is its end), and
- * the text resolved before the close is done; `fs.readFile` makes four trips and waits for all of
- * them. Secret files are replaced by rename, never rewritten in place, so an open file does not
- * change while it is read.
+ * A whole file as UTF-8 text, with callbacks (`fs.promises` costs more per call): open, reads until
+ * one returns 0 bytes (no `fstat`), and the text resolved before the close is done. Secret files
+ * are replaced by rename, never rewritten in place, so an open file does not change while it is read.
  */
 export function readAsync(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -67,14 +65,18 @@ export function readAsync(file: string): Promise<string> {
         else resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
       };
       const readNext = (size: number) => {
-        const buffer = Buffer.allocUnsafe(size);
-        fs.read(fd, buffer, 0, size, -1, (readErr, bytes) => {
-          if (readErr) return finish(readErr);
-          if (bytes > 0) chunks.push(buffer.subarray(0, bytes));
-          // A read that filled the buffer may not be the end: ask for more until a short read.
-          if (bytes === size) readNext(size * 2);
-          else finish(null);
-        });
+        try {
+          const buffer = Buffer.allocUnsafe(size);
+          fs.read(fd, buffer, 0, size, -1, (readErr, bytes) => {
+            if (readErr) return finish(readErr);
+            if (bytes === 0) return finish(null);
+            chunks.push(buffer.subarray(0, bytes));
+            // A short read is the end on a local disk, not always on a network or FUSE file system: read until 0 bytes.
+            readNext(bytes === size ? size * 2 : size);
+          });
+        } catch (err) {
+          finish(err as Error); // a file too large for one Buffer
+        }
       };
       readNext(FIRST_READ_BYTES);
     });

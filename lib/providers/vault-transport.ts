@@ -81,9 +81,14 @@ interface Origin {
   protocol: string;
   hostname: string;
   port: string;
+  /** `user:password` from the address, sent as Basic auth (e.g. to a proxy in front of Vault). */
+  auth?: string;
 }
 
-/** The origin of `uri` (parsed once per node) and its path with the query. */
+/** A path node:http sends as it is: printable ASCII without spaces (anything else is percent-encoded as a URL would). */
+const PLAIN_PATH = /^[\x21-\x7e]*$/;
+
+/** The origin of `uri` (parsed once per node) and its path with the query, encoded as a WHATWG URL would. */
 function target(origins: Map<string, Origin>, uri: string): { origin: Origin; path: string } {
   const slash = uri.indexOf('/', uri.indexOf('//') + 2);
   const base = slash < 0 ? uri : uri.slice(0, slash);
@@ -92,7 +97,11 @@ function target(origins: Map<string, Origin>, uri: string): { origin: Origin; pa
     const url = new URL(base);
     // IPv6 hosts come bracketed from URL; node:http wants them bare.
     origin = { protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port };
+    if (url.username || url.password) origin.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
     if (origins.size < 64) origins.set(base, origin);
   }
-  return { origin, path: slash < 0 ? '/' : uri.slice(slash) };
+  const path = slash < 0 ? '/' : uri.slice(slash);
+  if (PLAIN_PATH.test(path)) return { origin, path };
+  const url = new URL(uri);
+  return { origin, path: url.pathname + url.search };
 }

@@ -132,9 +132,9 @@ export class SecretsSessionStore extends Store {
   override set(sid: string, session: SessionData): Promise<null>;
   override set(sid: string, session: SessionData, callback: StoreCallback<null>): Promise<undefined>;
   override set(sid: string, session: SessionData, callback?: StoreCallback<null>): Promise<null | undefined> {
+    noteSaving(session); // now, not in settle's microtask: a regenerate() right after this call must see it
     return settle(async () => {
       if (!isValidSessionId(sid)) throw new InvalidSessionIdError(sessionIdProblem(sid) as string);
-      noteSaving(session);
       if (this.recent.loadedBeforeDestroy(sid)) return null;
       const now = Date.now();
       const expiresAt = expiryOf(session, this.ttl, now);

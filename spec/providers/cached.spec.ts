@@ -131,4 +131,25 @@ describe('cached(provider)', () => {
     expect((await inner.get('a'))?.data).toEqual({ n: 2 });
     expect((await cache.get('a'))?.data).toEqual({ n: 2 });
   });
+
+  test('an invalid path is refused before anything is cached, even over a provider that would take it', async () => {
+    const lax = createMemoryProvider();
+    const store = new Map<string, Record<string, unknown>>();
+    // A custom provider that does not validate paths (cached() and SecretProvider are public).
+    const provider: SecretProvider = {
+      ...lax,
+      put: async (path, data) => {
+        store.set(path, data);
+        return { version: 1 };
+      },
+      get: async (path) => (store.has(path) ? { data: store.get(path)!, version: 1 } : null),
+    };
+    const cache = cached(provider);
+    for (const bad of ['/a', 'a//b', '../a']) {
+      await expect(cache.put(bad, { v: 1 })).rejects.toMatchObject({ name: 'InvalidPathError' });
+      await expect(cache.get(bad)).rejects.toMatchObject({ name: 'InvalidPathError' });
+      await expect(cache.delete(bad)).rejects.toMatchObject({ name: 'InvalidPathError' });
+    }
+    expect(store.size).toBe(0);
+  });
 });

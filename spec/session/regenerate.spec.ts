@@ -88,6 +88,23 @@ describe('regenerate', () => {
     expect(await store.get(body.savedSid)).toBeNull();
   });
 
+  test('a save started but not awaited before regenerate: the delete is still sent', async () => {
+    const { provider, calls } = counted(createMemoryProvider());
+    const store = new SecretsSessionStore({ provider, cleanupIntervalMs: false });
+    const app = express();
+    app.use(session({ store, secret: 'spec-secret', resave: false, saveUninitialized: false }));
+    app.post('/x', (req, res) => {
+      req.session.user = 'anonymous';
+      const savedSid = req.sessionID;
+      req.session.save(); // fire and forget
+      req.session.regenerate(() => res.json({ savedSid }));
+    });
+    await request(app).post('/x').expect(200);
+    // The save is noted when it is called, not when its work starts. (Which of the racing write and
+    // delete lands last is the app's race, as with connect-redis; the id's cookie was never sent.)
+    expect(calls.delete).toBe(1);
+  });
+
   test('a session whose save failed may still be stored: it is deleted', async () => {
     const memory = createMemoryProvider();
     let failPuts = true;
