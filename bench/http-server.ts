@@ -1,6 +1,7 @@
-// Child process of the HTTP section: one Express app with express-session per store (plus one
-// without sessions, the ceiling), each on its own port. Runs apart from autocannon so the load
-// generator does not share this event loop. Reports `{ ports }` over IPC; 'stop' shuts it down.
+// Child process of the HTTP section: the Express app with express-session of the stores in
+// BENCH_STORES (the section starts one process per store, so no app runs on a heap grown by
+// another's sessions), or with none (the ceiling), each on its own port. Runs apart from autocannon
+// so the load generator does not share this event loop. Reports `{ ports }` over IPC; 'usage' asks for its CPU time and requests so far; 'stop' shuts it down.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
@@ -57,9 +58,15 @@ function buildApp(store: Store | null): Express {
   return app;
 }
 
+/** Requests this process has answered (for the server CPU per request). */
+let answered = 0;
+
 function listen(app: Express): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer({ keepAlive: true }, app);
+    const server = createServer({ keepAlive: true }, (req, res) => {
+      answered++;
+      app(req, res);
+    });
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
@@ -80,12 +87,18 @@ async function main(): Promise<void> {
   };
   process.on('message', (msg) => {
     if (msg === 'stop') void stop().finally(() => process.exit(0));
+    if (msg === 'usage') {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ usage: { cpuUs: user + system, requests: answered } });
+    }
   });
   process.on('disconnect', () => void stop().finally(() => process.exit(0)));
   try {
-    const none = await listen(buildApp(null));
-    servers.push(none);
-    ports[NO_SESSION] = (none.address() as AddressInfo).port;
+    if (ids.length === 0) {
+      const none = await listen(buildApp(null));
+      servers.push(none);
+      ports[NO_SESSION] = (none.address() as AddressInfo).port;
+    }
     for (const id of ids) {
       const def = STORES.find((d) => d.id === id);
       if (!def) throw new Error(`unknown store ${id}`);

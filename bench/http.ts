@@ -20,6 +20,8 @@ export interface HttpRow {
   store: string;
   label: string;
   reqPerSec: number;
+  /** The app's server process: CPU time (user + system) per request answered, µs. */
+  serverCpuUs: number;
   p50Ms: number;
   p99Ms: number;
   /** Summed over runs: non-2xx answers, socket errors and timeouts (should all be 0). */
@@ -72,6 +74,24 @@ function startServer(env: BenchEnv, ids: string[], profileDir?: string): Promise
   });
 }
 
+interface Usage {
+  cpuUs: number;
+  requests: number;
+}
+
+/** The server process's CPU time and requests answered so far. */
+function usageOf(child: ChildProcess): Promise<Usage> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: { usage?: Usage }) => {
+      if (!msg.usage) return;
+      child.off('message', onMessage);
+      resolve(msg.usage);
+    };
+    child.on('message', onMessage);
+    child.send('usage');
+  });
+}
+
 async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -82,14 +102,17 @@ async function stopServer(child: ChildProcess): Promise<void> {
 }
 
 export async function benchHttp(env: BenchEnv, stores: StoreDef[], cfg: HttpConfig, log: (s: string) => void): Promise<HttpRow[]> {
-  const { child, ports } = await startServer(
-    env,
-    stores.map((s) => s.id),
-    cfg.profileDir,
-  );
+  // One server process per app (the ceiling's has no store): each measured on its own heap, as an app runs.
+  const started = await Promise.allSettled([[], ...stores.map((s) => [s.id])].map((ids) => startServer(env, ids, cfg.profileDir)));
+  const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.child] : []));
+  const childOf = new Map(started.flatMap((s) => (s.status === 'fulfilled' ? Object.keys(s.value.ports).map((id) => [id, s.value.child] as const) : [])));
+  const ports: Record<string, number> = Object.assign({}, ...started.map((s) => (s.status === 'fulfilled' ? s.value.ports : {})));
   try {
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     const targets = [{ id: NO_SESSION, label: 'no session (ceiling)' }, ...stores.map((s) => ({ id: s.id, label: s.label }))];
     const results = new Map<string, AutocannonResult[]>();
+    const cpuPerRequest = new Map<string, number[]>();
     for (const t of targets) {
       // Warm-up: JIT, connection pools, first mount access.
       await autocannon({ url: `http://127.0.0.1:${ports[t.id]}`, connections: cfg.connections, duration: 0.5, requests });
@@ -97,8 +120,11 @@ export async function benchHttp(env: BenchEnv, stores: StoreDef[], cfg: HttpConf
     for (let run = 1; run <= cfg.runs; run++) {
       const t0 = Date.now();
       for (const t of targets) {
+        const before = await usageOf(childOf.get(t.id)!);
         const r = await autocannon({ url: `http://127.0.0.1:${ports[t.id]}`, connections: cfg.connections, duration: cfg.durationS, requests });
+        const after = await usageOf(childOf.get(t.id)!);
         results.set(t.id, [...(results.get(t.id) ?? []), r]);
+        cpuPerRequest.set(t.id, [...(cpuPerRequest.get(t.id) ?? []), (after.cpuUs - before.cpuUs) / Math.max(1, after.requests - before.requests)]);
       }
       log(`  http: run ${run}/${cfg.runs} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
@@ -108,6 +134,7 @@ export async function benchHttp(env: BenchEnv, stores: StoreDef[], cfg: HttpConf
         store: t.id,
         label: t.label,
         reqPerSec: median(rs.map((r) => r.requests.average)),
+        serverCpuUs: median(cpuPerRequest.get(t.id)!),
         p50Ms: median(rs.map((r) => r.latency.p50)),
         p99Ms: median(rs.map((r) => r.latency.p99)),
         failures: rs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
@@ -116,6 +143,6 @@ export async function benchHttp(env: BenchEnv, stores: StoreDef[], cfg: HttpConf
       };
     });
   } finally {
-    await stopServer(child);
+    for (const child of children) await stopServer(child);
   }
 }

@@ -99,12 +99,17 @@ export function httpTable(rows: HttpRow[], ref = REFERENCE): string {
     r.label,
     fmt(r.reqPerSec),
     refRow ? ratio(r.reqPerSec, refRow.reqPerSec) : 'n/a',
+    fmt(r.serverCpuUs),
+    refRow ? ratio(refRow.serverCpuUs, r.serverCpuUs) : 'n/a',
     fmt(r.p50Ms),
     fmt(r.p99Ms),
     String(r.failures),
     r.requests.toLocaleString('en-US'),
   ]);
-  return table(['app', 'req/s', 'req/s vs connect-redis', 'p50 ms', 'p99 ms', 'failures', 'requests (all runs)'], body);
+  return table(
+    ['app', 'req/s', 'req/s vs connect-redis', 'server CPU µs/req', 'capacity vs connect-redis', 'p50 ms', 'p99 ms', 'failures', 'requests (all runs)'],
+    body,
+  );
 }
 
 export function machineLines(m: MachineInfo): string {
@@ -150,7 +155,7 @@ export function renderMarkdown(res: Results): string {
     out.push(
       '## HTTP (express-session, login then 10 reads per connection loop)',
       '',
-      `autocannon, ${c.connections} connections, ${c.httpSeconds} s per run, median of ${c.httpRuns} runs; server in its own process.`,
+      `autocannon, ${c.connections} connections, ${c.httpSeconds} s per run, median of ${c.httpRuns} runs; each app in its own server process. Capacity: connect-redis's server CPU per request divided by the row's (the req/s ratio a CPU-bound server would see).`,
       '',
       httpTable(res.http),
       '',

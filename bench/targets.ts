@@ -77,7 +77,8 @@ export function checkTargets(res: Results): TargetCheck[] {
     const redis = res.http?.find((r) => r.store === 'redis');
     if (!ours || !redis) return undefined;
     const r = ours.reqPerSec / redis.reqPerSec;
-    return { measured: `${times(r)} (${perSec(ours.reqPerSec)} vs ${perSec(redis.reqPerSec)})`, met: r >= 0.85 };
+    const capacity = redis.serverCpuUs / ours.serverCpuUs;
+    return { measured: `${times(r)} (${perSec(ours.reqPerSec)} vs ${perSec(redis.reqPerSec)}); server CPU: ${times(capacity)} capacity`, met: r >= 0.85 };
   });
   return checks;
 }

@@ -41,12 +41,18 @@ export async function cleanupAll(): Promise<void> {
   }
 }
 
-/** Starts OpenBao in dev mode (in-memory storage), mounts KV v1, and registers its stop. */
+/**
+ * Starts OpenBao in dev mode (in-memory storage), mounts KV v1, sets the KV v2 mount to keep one
+ * version per key as docs/vault.md asks of a sessions mount (the floor's keys have one version
+ * too), and registers its stop.
+ */
 export async function startOpenBao(): Promise<{ server: DevServer; bao: NonNullable<BenchEnv['bao']> }> {
   const server = await startDevServer();
   onCleanup(() => server.stop());
   const kv1Mount = 'bench-kv1';
   await enableKvV1(server.address, server.rootToken, kv1Mount);
+  const config = await baoRequest(server.address, server.rootToken, 'POST', 'secret/config', { max_versions: 1 });
+  if (config.status !== 204 && config.status !== 200) throw new Error(`OpenBao: setting secret/config max_versions=1 answered ${config.status}`);
   return { server, bao: { address: server.address, token: server.rootToken, kv1Mount, kv2Mount: 'secret' } };
 }
 
