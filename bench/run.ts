@@ -4,6 +4,7 @@
 //
 //   npm run bench -- --only=ops,http --stores=redis,esa-kv2-cache
 //   BENCH_RUNS=3 BENCH_OPS_MS=300 BENCH_SCALE_TIERS=1000,10000,100000 BENCH_HTTP_SECONDS=2 npm run bench
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchHttp, type HttpConfig } from './http';
@@ -111,6 +112,13 @@ function write(results: Results): void {
   const suffix = process.env.BENCH_OUT ?? 'latest';
   writeFileSync(join(dir, `${suffix}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, `${suffix}.md`), renderMarkdown(results));
+  // In the project's format, so committing a run never fails `npm run lint` (which checks bench/).
+  const files = [join(dir, `${suffix}.json`), join(dir, `${suffix}.md`)];
+  try {
+    execFileSync(join(__dirname, '..', 'node_modules', '.bin', 'biome'), ['format', '--write', ...files], { stdio: 'ignore' });
+  } catch {
+    log('(biome not found: the results files are unformatted; run npm run format before committing them)');
+  }
   log(`\nWrote bench/results/${suffix}.json and bench/results/${suffix}.md (${results.durationS?.toFixed(0)} s).`);
 }
 
