@@ -17,7 +17,14 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const FIRST_USE_TOKENS = 20;
 
 function startServer(): Promise<{ child: ChildProcess; ready: AuthServerReady }> {
-  const child = fork(join(__dirname, 'auth-server.ts'), [], { execArgv: ['-r', 'ts-node/register/transpile-only'], stdio: 'inherit' });
+  const child = fork(join(__dirname, 'auth-server.ts'), [], {
+    execArgv: [
+      '-r',
+      'ts-node/register/transpile-only',
+      ...(process.env.BENCH_AUTH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_AUTH_PROF}`] : []),
+    ],
+    stdio: 'inherit',
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (ready) => resolve({ child, ready: ready as AuthServerReady }));
     child.once('exit', (code) => reject(new Error(`bench server exited early (${code})`)));
