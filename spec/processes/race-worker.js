@@ -69,6 +69,11 @@ const ops = {
       cleanupIntervalMs: 0,
       ...(backend.userIndex && { userOf: (s) => s.user }),
     });
+    // What express-session's middleware sets on its store: regenerate() ends with it (a new id).
+    sessions.generate = (req) => {
+      req.sessionID = `${req.sessionID}-new`;
+      req.session = { cookie: cookie() };
+    };
     return { pid: process.pid };
   },
   async createTokens(n, label) {
@@ -144,6 +149,24 @@ const ops = {
       await sessions.set(sid, s);
     });
     return sids.length;
+  },
+  /**
+   * A sign-in on each id, as express-session runs it: the cookie's session is loaded (null for a
+   * fresh visitor, whose session was never stored), regenerate() ends it and makes a new id, and
+   * the new session is saved. Answers old id -> new id, for the acknowledged sign-ins.
+   */
+  async signIn(sids, spreadMs) {
+    const out = {};
+    await pool(sids, 16, async (sid) => {
+      await jitter(spreadMs);
+      const req = { sessionID: sid };
+      const data = await sessions.get(sid);
+      req.session = data ? sessions.createSession(req, data) : { cookie: cookie() };
+      await new Promise((resolve, reject) => sessions.regenerate(req, (err) => (err ? reject(err) : resolve())));
+      await sessions.set(req.sessionID, { cookie: cookie(), user: 'carol', sid: req.sessionID });
+      out[sid] = req.sessionID;
+    });
+    return out;
   },
   /** Reads and touches each session `times` times (a request's end-of-request touch). */
   async touch(sids, times, spreadMs) {

@@ -4,7 +4,9 @@
 //     a last_used_at write due);
 //   - logout vs touch: one destroys while two read and touch;
 //   - logout vs save of a session loaded before the logout: two load, one destroys, the two save;
-//   - rotate vs use: one rotates twice while two use the token.
+//   - rotate vs use: one rotates twice while two use the token;
+//   - sign-in vs touch: one signs in (regenerate: the old session ends, a new one is saved) while
+//     two read and touch the old one; plus sign-ins of fresh visitors, whose session was never stored.
 // Afterwards, asked in every process: no revoked token is accepted, no ended session is readable
 // (nor left on the backend), no rotation is lost, and every acknowledged write is present.
 import { randomBytes } from 'node:crypto';
@@ -18,7 +20,7 @@ import { type Backend, Proc, workerLibrary } from './race-worker-client';
 import { removeTempDir, tempDir } from '../support/temp-dir';
 
 /** Items raced per scenario and backend; each chunk of CHUNK items goes to the three processes at once. */
-const SIZES = { revoke: 200, revokeControl: 40, touch: 200, save: 200, saveControl: 40, rotate: 120 };
+const SIZES = { revoke: 200, revokeControl: 40, touch: 200, save: 200, saveControl: 40, rotate: 120, signIn: 100, freshSignIn: 40 };
 const CHUNK = 20;
 /** Random delay (ms) before each operation, so the interleavings differ from one item to the next. */
 const SPREAD_MS = 4;
@@ -39,6 +41,11 @@ interface Figures {
   controlSessionsPresent: number;
   lostRotations: number;
   replacedTokensAccepted: number;
+  /** Sessions signed in away from (regenerate) still readable in some process, or left on the backend. */
+  signedOutReadable: number;
+  signedOutRecordsLeft: number;
+  /** New sessions of acknowledged sign-ins, readable in each process (3 per sign-in). */
+  signedInPresent: number;
   ms: number;
 }
 
@@ -115,6 +122,23 @@ async function race(procs: Proc[], backend: Backend, raw: SecretProvider): Promi
   }
   expect(Object.keys(latest).length).toBe(SIZES.rotate);
 
+  // sign-in (regenerate) vs touch of the old session, and sign-ins of fresh visitors
+  const signingIn = sids('signing-in', SIZES.signIn);
+  const fresh = sids('fresh', SIZES.freshSignIn);
+  await p0.call('setSessions', signingIn, { user: 'carol' });
+  const freshChunks = chunks(fresh);
+  const newIds: Record<string, string> = {};
+  for (const [i, chunk] of chunks(signingIn).entries()) {
+    const [a, b, n] = await Promise.all([
+      p1.call<{ touches: number }>('touch', chunk, 2, SPREAD_MS),
+      p2.call<{ touches: number }>('touch', chunk, 2, SPREAD_MS),
+      p0.call<Record<string, string>>('signIn', [...chunk, ...(freshChunks[i] ?? [])], SPREAD_MS),
+    ]);
+    Object.assign(newIds, n);
+    operations += a.touches + b.touches + 3 * Object.keys(n).length;
+  }
+  expect(Object.keys(newIds).length).toBe(SIZES.signIn + SIZES.freshSignIn);
+
   // What every process sees now.
   const each = <T>(op: string, ...args: unknown[]) => Promise.all(procs.map((p) => p.call<T>(op, ...args)));
   const revokedAccepted = sum(
@@ -146,9 +170,13 @@ async function race(procs: Proc[], backend: Backend, raw: SecretProvider): Promi
   const orphanLastUse = (await raw.list(`${backend.tokensPath}/last-used`)).filter((id) => doomedIds.has(id)).length;
   let endedSessionRecordsLeft = 0;
   for (const sid of [...touched, ...ended]) if (await raw.get(keys.keyOf(sid))) endedSessionRecordsLeft++;
+  const signedOut = await each<Record<string, unknown>>('readable', [...signingIn, ...fresh]);
+  const signedIn = await each<Record<string, unknown>>('readable', Object.values(newIds));
+  let signedOutRecordsLeft = 0;
+  for (const sid of [...signingIn, ...fresh]) if (await raw.get(keys.keyOf(sid))) signedOutRecordsLeft++;
 
   return {
-    races: SIZES.revoke + SIZES.touch + SIZES.save + SIZES.rotate,
+    races: SIZES.revoke + SIZES.touch + SIZES.save + SIZES.rotate + SIZES.signIn + SIZES.freshSignIn,
     operations,
     revokedAccepted,
     revokedRecordsLeft,
@@ -159,6 +187,9 @@ async function race(procs: Proc[], backend: Backend, raw: SecretProvider): Promi
     controlSessionsPresent: sum(readableLive.map((r) => Object.values(r).filter((by) => by === 'p1' || by === 'p2').length)),
     lostRotations: SIZES.rotate - finalAccepted / procs.length,
     replacedTokensAccepted,
+    signedOutReadable: sum(signedOut.map((r) => Object.keys(r).length)),
+    signedOutRecordsLeft,
+    signedInPresent: sum(signedIn.map((r) => Object.keys(r).length)),
     ms: Date.now() - started,
   };
 }
@@ -176,6 +207,9 @@ function expectPromises(f: Figures): void {
     controlSessionsPresent: 3 * SIZES.saveControl,
     lostRotations: 0,
     replacedTokensAccepted: 0,
+    signedOutReadable: 0,
+    signedOutRecordsLeft: 0,
+    signedInPresent: 3 * (SIZES.signIn + SIZES.freshSignIn),
   });
 }
 
@@ -203,7 +237,7 @@ describe('3 processes on one file-provider folder', () => {
   });
   afterAll(() => removeTempDir(dir));
 
-  test('revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost', async () => {
+  test('revoke/logout/rotate/sign-in vs use/touch/save: nothing ended comes back, nothing acknowledged is lost', async () => {
     const basePath = join(dir, 'secrets');
     const raw = createFileProvider({ basePath });
     try {
@@ -216,7 +250,7 @@ describe('3 processes on one file-provider folder', () => {
 
 describeWith('openbao', '3 processes on one OpenBao mount', () => {
   test.each([2, 1] as const)(
-    'KV v%s: revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost',
+    'KV v%s: revoke/logout/rotate/sign-in vs use/touch/save: nothing ended comes back, nothing acknowledged is lost',
     async (kvVersion) => {
       const { address, token } = sharedVault();
       const mount = await kvMountFor(kvVersion, 'races-kv1');
@@ -241,7 +275,7 @@ describeWith('openbao', '3 processes on a 3-node OpenBao Raft cluster (addresses
   afterAll(() => cluster?.stop());
 
   test.each([2, 1] as const)(
-    'KV v%s: revoke/logout/rotate vs use/touch/save: nothing ended comes back, nothing acknowledged is lost',
+    'KV v%s: revoke/logout/rotate/sign-in vs use/touch/save: nothing ended comes back, nothing acknowledged is lost',
     async (kvVersion) => {
       const { addresses, rootToken: token } = cluster;
       const active = (await cluster.activeNode()).address;
