@@ -104,9 +104,9 @@ async function stopServer(child: ChildProcess): Promise<void> {
 export async function benchHttp(env: BenchEnv, stores: StoreDef[], cfg: HttpConfig, log: (s: string) => void): Promise<HttpRow[]> {
   // One server process per app (the ceiling's has no store): each measured on its own heap, as an app runs.
   const started = await Promise.allSettled([[], ...stores.map((s) => [s.id])].map((ids) => startServer(env, ids, cfg.profileDir)));
-  const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.child] : []));
-  const childOf = new Map(started.flatMap((s) => (s.status === 'fulfilled' ? Object.keys(s.value.ports).map((id) => [id, s.value.child] as const) : [])));
-  const ports: Record<string, number> = Object.assign({}, ...started.map((s) => (s.status === 'fulfilled' ? s.value.ports : {})));
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  /** Each app's server: its process and port. */
+  const serverOf = new Map(servers.flatMap(({ child, ports }) => Object.entries(ports).map(([id, port]) => [id, { child, port }] as const)));
   try {
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -115,14 +115,15 @@ export async function benchHttp(env: BenchEnv, stores: StoreDef[], cfg: HttpConf
     const cpuPerRequest = new Map<string, number[]>();
     for (const t of targets) {
       // Warm-up: JIT, connection pools, first mount access.
-      await autocannon({ url: `http://127.0.0.1:${ports[t.id]}`, connections: cfg.connections, duration: 0.5, requests });
+      await autocannon({ url: `http://127.0.0.1:${serverOf.get(t.id)!.port}`, connections: cfg.connections, duration: 0.5, requests });
     }
     for (let run = 1; run <= cfg.runs; run++) {
       const t0 = Date.now();
       for (const t of targets) {
-        const before = await usageOf(childOf.get(t.id)!);
-        const r = await autocannon({ url: `http://127.0.0.1:${ports[t.id]}`, connections: cfg.connections, duration: cfg.durationS, requests });
-        const after = await usageOf(childOf.get(t.id)!);
+        const { child, port } = serverOf.get(t.id)!;
+        const before = await usageOf(child);
+        const r = await autocannon({ url: `http://127.0.0.1:${port}`, connections: cfg.connections, duration: cfg.durationS, requests });
+        const after = await usageOf(child);
         results.set(t.id, [...(results.get(t.id) ?? []), r]);
         cpuPerRequest.set(t.id, [...(cpuPerRequest.get(t.id) ?? []), (after.cpuUs - before.cpuUs) / Math.max(1, after.requests - before.requests)]);
       }
@@ -143,6 +144,6 @@ export async function benchHttp(env: BenchEnv, stores: StoreDef[], cfg: HttpConf
       };
     });
   } finally {
-    for (const child of children) await stopServer(child);
+    for (const { child } of servers) await stopServer(child);
   }
 }

@@ -3,7 +3,7 @@ import type { HttpRow } from './http';
 import type { MachineInfo } from './lib/servers';
 import { fmt, ratio } from './lib/stats';
 import type { ScaleRow } from './scale';
-import { OPS, type Op, type OpsRow } from './store-ops';
+import { costRatio, findRow, OPS, type Op, type OpsRow } from './store-ops';
 import { checkTargets, targetsTable } from './targets';
 
 export interface Results {
@@ -24,16 +24,6 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
-function find(rows: OpsRow[], store: string, op: Op, c: number): OpsRow | undefined {
-  return rows.find((r) => r.store === store && r.op === op && r.concurrency === c);
-}
-
-/** Time per op relative to `ref`: p50 ratio at one caller, inverse throughput ratio above. */
-function costRatio(row: OpsRow | undefined, ref: OpsRow | undefined): number {
-  if (!row || !ref) return Number.NaN;
-  return row.concurrency === 1 ? row.summary.p50Us / ref.summary.p50Us : ref.summary.opsPerSec / row.summary.opsPerSec;
-}
-
 function storeIds(rows: OpsRow[]): { id: string; label: string }[] {
   const seen = new Map<string, string>();
   for (const r of rows) seen.set(r.store, r.label);
@@ -44,7 +34,7 @@ export function ratioTable(rows: OpsRow[], concurrencies: number[], ref = REFERE
   const head = ['store', ...OPS.flatMap((op) => concurrencies.map((c) => `${op} c=${c}`))];
   const body = storeIds(rows).map(({ id, label }) => [
     label,
-    ...OPS.flatMap((op) => concurrencies.map((c) => ratio(costRatio(find(rows, id, op, c), find(rows, ref, op, c)), 1))),
+    ...OPS.flatMap((op) => concurrencies.map((c) => ratio(costRatio(findRow(rows, id, op, c), findRow(rows, ref, op, c)), 1))),
   ]);
   return table(head, body);
 }
@@ -54,7 +44,7 @@ export function opTable(rows: OpsRow[], op: Op, concurrencies: number[]): string
   const body = storeIds(rows).map(({ id, label }) => [
     label,
     ...concurrencies.flatMap((c) => {
-      const s = find(rows, id, op, c)?.summary;
+      const s = findRow(rows, id, op, c)?.summary;
       return s ? [fmt(s.p50Us), fmt(s.p99Us), fmt(s.opsPerSec)] : ['n/a', 'n/a', 'n/a'];
     }),
   ]);
@@ -67,8 +57,8 @@ export function floorTable(floor: OpsRow[], opsRows: OpsRow[] | undefined, concu
   const body = storeIds(floor).map(({ id, label }) => [
     label,
     ...concurrencies.flatMap((c) => {
-      const row = find(floor, id, 'get', c);
-      const ref = opsRows ? find(opsRows, REFERENCE, 'get', c) : undefined;
+      const row = findRow(floor, id, 'get', c);
+      const ref = opsRows ? findRow(opsRows, REFERENCE, 'get', c) : undefined;
       return row ? [fmt(row.summary.p50Us), fmt(row.summary.opsPerSec), ratio(costRatio(row, ref), 1)] : ['n/a', 'n/a', 'n/a'];
     }),
   ]);

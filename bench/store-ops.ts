@@ -25,6 +25,17 @@ export interface OpsRow {
   summary: Summary;
 }
 
+/** The row of `store`'s `op` at `c` callers. */
+export function findRow(rows: OpsRow[] | undefined, store: string, op: Op, c: number): OpsRow | undefined {
+  return rows?.find((r) => r.store === store && r.op === op && r.concurrency === c);
+}
+
+/** Time per op relative to `ref`: p50 ratio at one caller, inverse throughput ratio above. */
+export function costRatio(row: OpsRow | undefined, ref: OpsRow | undefined): number {
+  if (!row || !ref) return Number.NaN;
+  return row.concurrency === 1 ? row.summary.p50Us / ref.summary.p50Us : ref.summary.opsPerSec / row.summary.opsPerSec;
+}
+
 interface Prepared {
   bench: BenchStore;
   pool: Map<string, SessionData>;

@@ -4,11 +4,11 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** A synchronous read slower than this (ms) is slow. */
-export const SLOW_SYNC_READ_MS = 1;
+const SLOW_SYNC_READ_MS = 1;
 /** Slow synchronous reads in a row that send the reads of the next minute to the thread pool (one alone may be a GC pause). */
 export const SLOW_READS_IN_A_ROW = 3;
 /** How long reads stay asynchronous after a slow synchronous one (ms). */
-export const ASYNC_SPELL_MS = 60_000;
+const ASYNC_SPELL_MS = 60_000;
 /** Bytes the first asynchronous read asks for: a session record is well under 1 KiB. */
 const FIRST_READ_BYTES = 16_384;
 
@@ -50,35 +50,37 @@ export function createReader(sync: boolean): ReadText {
 }
 
 /**
- * A whole file as UTF-8 text, with callbacks (`fs.promises` costs more per call): open, reads until
- * one returns 0 bytes (no `fstat`), and the text resolved before the close is done. Secret files
- * are replaced by rename, never rewritten in place, so an open file does not change while it is read.
+ * A whole file as UTF-8 text, with callbacks (`fs.promises` costs more per call): open, reads into
+ * one buffer (doubled when full) until a read returns 0 bytes (no `fstat`), and the text resolved
+ * before the close is done. Secret files are replaced by rename, never rewritten in place, so an
+ * open file does not change while it is read.
  */
 export function readAsync(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     fs.open(file, 'r', (openErr, fd) => {
       if (openErr) return reject(openErr);
-      const chunks: Buffer[] = [];
+      let buffer = Buffer.allocUnsafe(FIRST_READ_BYTES);
+      let filled = 0;
       const finish = (err: Error | null) => {
         fs.close(fd, () => undefined);
         if (err) reject(err);
-        else resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+        else resolve(buffer.toString('utf8', 0, filled));
       };
-      const readNext = (size: number) => {
+      // A short read is the end on a local disk, not always on a network or FUSE file system: read until 0 bytes.
+      const readMore = () => {
         try {
-          const buffer = Buffer.allocUnsafe(size);
-          fs.read(fd, buffer, 0, size, -1, (readErr, bytes) => {
-            if (readErr) return finish(readErr);
-            if (bytes === 0) return finish(null);
-            chunks.push(buffer.subarray(0, bytes));
-            // A short read is the end on a local disk, not always on a network or FUSE file system: read until 0 bytes.
-            readNext(bytes === size ? size * 2 : size);
-          });
+          if (filled === buffer.length) buffer = Buffer.concat([buffer], buffer.length * 2);
         } catch (err) {
-          finish(err as Error); // a file too large for one Buffer
+          return finish(err as Error); // a file too large for one Buffer
         }
+        fs.read(fd, buffer, filled, buffer.length - filled, -1, (readErr, bytes) => {
+          if (readErr) return finish(readErr);
+          if (bytes === 0) return finish(null);
+          filled += bytes;
+          readMore();
+        });
       };
-      readNext(FIRST_READ_BYTES);
+      readMore();
     });
   });
 }

@@ -36,15 +36,15 @@ export function createTransport(agent: http.Agent, timeoutMs: number): { default
   const origins = new Map<string, Origin>();
   const send = (req: TransportRequest): Promise<TransportResponse> =>
     new Promise((resolve, reject) => {
-      const url = target(origins, req.uri);
+      const to = target(origins, req.uri);
       const body = req.json !== undefined && typeof req.json === 'object' ? JSON.stringify(req.json) : undefined;
       const headers: Record<string, string | number> = { accept: 'application/json', ...req.headers };
       if (body !== undefined) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(body);
       }
-      const client = url.origin.protocol === 'https:' ? https : http;
-      const outgoing = client.request({ ...url.origin, path: url.path, method: req.method, headers, agent }, (res) => {
+      const client = to.origin.protocol === 'https:' ? https : http;
+      const outgoing = client.request({ ...to.origin, path: to.path, method: req.method, headers, agent }, (res) => {
         req.onResponse?.(res.statusCode ?? 0, res.headers);
         let text = '';
         res.setEncoding('utf8');
@@ -60,7 +60,7 @@ export function createTransport(agent: http.Agent, timeoutMs: number): { default
           } catch {
             parsed = { errors: [`unparsable response (${res.headers['content-type'] ?? 'no content type'})`] };
           }
-          resolve({ statusCode: res.statusCode ?? 0, body: parsed, request: { path: url.path } });
+          resolve({ statusCode: res.statusCode ?? 0, body: parsed, request: { path: to.path } });
         });
       });
       const limit = req.timeoutMs ?? timeoutMs;
