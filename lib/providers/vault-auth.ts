@@ -24,6 +24,8 @@ interface AuthResponse {
  */
 export class VaultAuthenticator {
   private ready?: Promise<void>;
+  /** Whether `ready` has resolved: then a request needs no wait (no promise hop on the hot path). */
+  private started = false;
   private relogin?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private closed = false;
@@ -36,12 +38,22 @@ export class VaultAuthenticator {
     validateAuth(auth, env);
   }
 
+  /** Whether a token is in place (the first login or lookup has succeeded). */
+  get isReady(): boolean {
+    return this.started;
+  }
+
   /** Resolves once a token is in place; the first call logs in. */
   ensure(deadline?: number): Promise<void> {
-    this.ready ??= this.start(deadline).catch((err) => {
-      this.ready = undefined; // let the next request try again
-      throw err;
-    });
+    this.ready ??= this.start(deadline).then(
+      () => {
+        this.started = true;
+      },
+      (err) => {
+        this.ready = undefined; // let the next request try again
+        throw err;
+      },
+    );
     return this.ready;
   }
 

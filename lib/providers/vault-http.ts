@@ -6,6 +6,7 @@ import { AttemptFailure, classifyFailure, responseStatus } from './vault-errors'
 import { ConsistencyTracker, type VaultConsistency } from './vault-consistency';
 import { IndexProbe } from './vault-index-probe';
 import { type LeaderAnswer, VaultNodes } from './vault-nodes';
+import { requestCheck } from './vault-request-check';
 import { createTransport, type TransportRequest, type TransportResponse } from './vault-transport';
 
 export interface VaultTlsOptions {
@@ -132,6 +133,7 @@ export class VaultHttp {
     if (!client) {
       client = createVaultClient({
         'request-promise': { defaults: () => this.transport },
+        tv4: requestCheck as unknown as () => unknown, // typed as a function; node-vault uses .validate and .error
         // node-vault's default `debug` prints every URL and JSON body when DEBUG=node-vault is set:
         // session data, token records, AppRole secret ids. Never.
         debug: () => undefined,
@@ -205,7 +207,7 @@ export class VaultHttp {
       node = this.nodes.readNode();
     } else {
       try {
-        node = await this.nodes.activeNode(Math.min(timeoutMs, VOTE_TIMEOUT_MS));
+        node = this.nodes.knownActive ?? (await this.nodes.activeNode(Math.min(timeoutMs, VOTE_TIMEOUT_MS)));
       } catch (err) {
         throw new AttemptFailure(err as Error, 'safe');
       }

@@ -41,10 +41,15 @@ export class VaultNodes {
     return this.addresses.length > 1;
   }
 
+  /** The active node when known without asking (one node, or the cached leader). */
+  get knownActive(): string | undefined {
+    return this.clustered ? this.active : (this.addresses[0] as string);
+  }
+
   /** The active node: cached, or voted on by the nodes (concurrent callers share one vote). */
   activeNode(timeoutMs: number): Promise<string> {
-    if (!this.clustered) return Promise.resolve(this.addresses[0] as string);
-    if (this.active) return Promise.resolve(this.active);
+    const known = this.knownActive;
+    if (known) return Promise.resolve(known);
     this.discovery ??= this.vote(timeoutMs).finally(() => {
       this.discovery = undefined;
     });

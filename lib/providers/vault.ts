@@ -117,7 +117,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
   const callDeadline = (): number | undefined => (failoverBudgetMs > 0 ? Date.now() + failoverBudgetMs : undefined);
 
   async function call<T>(method: HttpMethod, path: string, o: RequestOptions<T>): Promise<T | null> {
-    await auth.ensure(o.deadline);
+    if (!auth.isReady) await auth.ensure(o.deadline);
     const token = http.token;
     try {
       return await http.request<T>(method, path, o);
@@ -128,17 +128,22 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
   }
 
   let mountChecked: Promise<void> | undefined;
+  /** The KV version once detected and (KV v2) the mount checked: later calls need no wait. */
+  let settledKv: 1 | 2 | undefined;
   /** The mount's KV version; on KV v2 the first call also checks the mount's max_versions (once). */
   async function kv(deadline: number | undefined): Promise<1 | 2> {
+    if (settledKv) return settledKv;
     const v = await detectVersion(deadline);
-    if (v === 2) {
+    if (v === 1) settledKv = 1;
+    else {
       // One attempt (best effort, within the call's deadline): an unavailable server is checked
       // again on the next call, and the operation itself reports the outage.
       mountChecked ??= checkMountMaxVersions(
         () => call('GET', `${mount}/config`, { idempotent: false, subject: `${mountSegments.join('/')}/config`, operation: 'read the mount config', deadline }),
         { address: addresses.join(', '), mount: mountSegments.join('/') },
       ).then((checked) => {
-        if (!checked) mountChecked = undefined;
+        if (checked) settledKv = 2;
+        else mountChecked = undefined;
       });
       await mountChecked;
     }
@@ -200,7 +205,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
     async get(path) {
       const key = encodeSegments(parsePath(path));
       const deadline = callDeadline();
-      if ((await kv(deadline)) === 1) {
+      if ((settledKv ?? (await kv(deadline))) === 1) {
         const res = await call<KvV1Read>('GET', `${mount}/${key}`, { idempotent: true, allowNotFound: true, subject: path, operation: 'read', deadline });
         return res?.data ? { data: res.data } : null;
       }
@@ -213,7 +218,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
       const key = encodeSegments(parsePath(path));
       if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BackendError('put: data must be a plain object');
       const deadline = callDeadline();
-      if ((await kv(deadline)) === 1) {
+      if ((settledKv ?? (await kv(deadline))) === 1) {
         if (opts.cas !== undefined) {
           throw new ConfigError(`vault: check-and-set needs a KV v2 mount; "${mountSegments.join('/')}" is KV v1`);
         }
@@ -238,7 +243,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
     async delete(path) {
       const key = encodeSegments(parsePath(path));
       const o = { idempotent: true, allowNotFound: true, subject: path, operation: 'delete', deadline: callDeadline() };
-      if ((await kv(o.deadline)) === 1) await call('DELETE', `${mount}/${key}`, o);
+      if ((settledKv ?? (await kv(o.deadline))) === 1) await call('DELETE', `${mount}/${key}`, o);
       else await call('DELETE', `${mount}/metadata/${key}`, o);
     },
 
@@ -246,7 +251,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}, env: Nod
       const segments = parsePrefix(prefix);
       const folder = segments.length ? `${encodeSegments(segments)}/` : '';
       const deadline = callDeadline();
-      const base = (await kv(deadline)) === 1 ? mount : `${mount}/metadata`;
+      const base = (settledKv ?? (await kv(deadline))) === 1 ? mount : `${mount}/metadata`;
       const res = await call<ListResponse>('LIST', `${base}/${folder}`, {
         idempotent: true,
         allowNotFound: true, // Vault answers 404 for a folder with no keys
