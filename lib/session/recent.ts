@@ -6,6 +6,8 @@ import type { SessionRecord } from './record';
 export interface Seen {
   record: SessionRecord;
   version: number;
+  /** The stored session's `cookie.originalMaxAge`, when a get parsed this record: touch decides without parsing it again. */
+  cookieMaxAge?: { value: unknown };
 }
 
 const REMEMBERED = 10_000;
@@ -35,9 +37,9 @@ export class RecentSessions {
   }
 
   /** The backend holds `record` at `version` for `sid` (after a read or a write). */
-  saw(sid: string, record: SessionRecord, version: number | undefined): void {
+  saw(sid: string, record: SessionRecord, version: number | undefined, cookieMaxAge?: Seen['cookieMaxAge']): void {
     if (version === undefined) this.seen.delete(sid);
-    else this.seen.set(sid, { record, version });
+    else this.seen.set(sid, { record, version, cookieMaxAge });
   }
 
   /** What was last seen of `sid` (only records whose backend keeps versions are remembered). */

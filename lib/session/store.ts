@@ -12,7 +12,7 @@ import { deleteExpired, listSessionKeys, liveSessionRecords, SCAN_CONCURRENCY } 
 import { createSweeper, type Sweeper } from './sweeper';
 import { DEFAULT_TTL_SECONDS, expiryOf, type TtlOption } from './ttl';
 import type { SecretsSessionStoreOptions, SessionSerializer, StoreCallback, StoredSession, SweepResult, UserSession } from './types';
-import { RecentSessions } from './recent';
+import { RecentSessions, type Seen } from './recent';
 import { SessionRecords } from './records';
 import { EndedMarks } from './ended';
 import { checkedCleanupInterval, checkedPath, checkedPrefix, checkedTouchAfter } from './options';
@@ -96,7 +96,7 @@ export class SecretsSessionStore extends Store {
       if (!found || !isLive(found.record, Date.now())) return null;
       if (found.version === undefined && (await this.ended.has(this.keyOf(sid)))) return null; // KV v1: a destroy's mark wins
       const session = await this.serializer.parse(found.record.session);
-      this.recent.saw(sid, found.record, found.version);
+      this.recent.saw(sid, found.record, found.version, { value: (session as { cookie?: Cookie } | null)?.cookie?.originalMaxAge });
       markLoaded(session, found.version, { user: found.record.user, createdAt: found.record.created_at });
       return session;
     }, callback);
@@ -171,11 +171,14 @@ export class SecretsSessionStore extends Store {
       if (!isLive(record, now)) return null;
       const expiresAt = expiryOf(session, this.ttl, now);
       if (!(expiresAt > now)) return this.records.remove(sid);
-      const stored = (await this.serializer.parse(record.session)) as SessionData & { cookie?: Cookie };
+      const parse = async () => (await this.serializer.parse(record.session)) as SessionData & { cookie?: Cookie };
+      const known = (current as Partial<Seen>).cookieMaxAge; // a get of this very record parsed it: no second parse to decide
+      let stored = known ? undefined : await parse();
       const cookie = (session as { cookie?: Cookie }).cookie;
       const gain = expiresAt - (record.expires_at ?? 0);
-      const sameMaxAge = stored.cookie?.originalMaxAge === cookie?.originalMaxAge;
+      const sameMaxAge = (known ? known.value : stored?.cookie?.originalMaxAge) === cookie?.originalMaxAge;
       if (sameMaxAge && gain >= 0 && gain < this.touchAfter * 1000) return null;
+      stored ??= await parse();
       if (cookie) stored.cookie = cookie as SessionData['cookie'];
       const text = await this.serializer.stringify(stored);
       const meta = { user: record.user, createdAt: record.created_at };
@@ -245,11 +248,7 @@ export class SecretsSessionStore extends Store {
     return settle(async () => {
       const found = await liveSessionRecords(this.provider, this);
       const sessions: StoredSession[] = [];
-      for (const [id, record] of found) {
-        const session = (await this.serializer.parse(record.session)) as StoredSession;
-        session.id = id;
-        sessions.push(session);
-      }
+      for (const [id, record] of found) sessions.push(Object.assign((await this.serializer.parse(record.session)) as StoredSession, { id }));
       return sessions;
     }, callback);
   }

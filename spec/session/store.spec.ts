@@ -215,6 +215,30 @@ describe('SecretsSessionStore: touch', () => {
     expect(calls.put).toBe(puts + 3);
   });
 
+  test('touchAfter after a get of the record (decided from what the get parsed): same maxAge skips, a new maxAge writes, a parse counts', async () => {
+    const { provider, calls } = spied(createMemoryProvider());
+    await make(provider).set('sid', sess(3_600_000)); // another instance wrote it
+    let parses = 0;
+    const serializer = {
+      parse: (text: string) => {
+        parses++;
+        return JSON.parse(text);
+      },
+      stringify: JSON.stringify,
+    };
+    const store = make(provider, { touchAfter: 60, serializer });
+    const loaded = (await store.get('sid')) as SessionData;
+    expect(parses).toBe(1);
+    const puts = calls.put;
+    const later = { ...loaded, cookie: { ...loaded.cookie, expires: new Date(Date.now() + 3_600_000 + 30_000) } } as SessionData;
+    await store.touch('sid', later); // +30 s with the stored maxAge: nothing to write, and no second parse
+    expect([calls.put, parses]).toEqual([puts, 1]);
+    const longer = { ...later, cookie: { ...later.cookie, originalMaxAge: 7_200_000 } } as SessionData;
+    await store.touch('sid', longer); // the maxAge changed: written, from the stored data
+    expect(calls.put).toBe(puts + 1);
+    expect(((await make(provider).get('sid')) as SessionData).cookie.originalMaxAge).toBe(7_200_000);
+  });
+
   test('touch stores the new cookie (a maxAge change sticks) and keeps the stored data', async () => {
     const store = make(createMemoryProvider());
     await store.set('sid', sess(60_000, { v: 'stored' }));
