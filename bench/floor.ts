@@ -6,6 +6,8 @@ import * as http from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient } from 'redis';
+import { sidDigest } from '../lib/session/key';
+import { toData } from '../lib/session/record';
 import type { BenchEnv } from './lib/servers';
 import { runRounds, type Sample, shuffle, summarize } from './lib/stats';
 import { makeSession, newSid } from './lib/stores';
@@ -87,6 +89,16 @@ export async function benchFloor(env: BenchEnv, cfg: OpsConfig, log: (s: string)
         id: 'floor-kv2',
         label: 'OpenBao KV v2 GET (node:http)',
         read: (sid) => rawGet(agent, `${address}/v1/${kv2Mount}/data/floor/${sid}`, token),
+      });
+      // The same read of a record as a store keeps it: its key (`sess:` and a 43-character hash,
+      // URL-encoded as the provider sends it) and its fields (the id, creation and last-seen times).
+      const recordPath = (sid: string) => `${kv2Mount}/data/floor-record/${encodeURIComponent(`sess:${sidDigest(sid)}`)}`;
+      for (const [i, sid] of sids.entries())
+        await baoPut(address, token, recordPath(sid), { data: toData(JSON.stringify(makeSession(i)), Date.now() + 86_400_000, sid) });
+      floors.push({
+        id: 'floor-kv2-record',
+        label: "OpenBao KV v2 GET of a store's record (node:http)",
+        read: (sid) => rawGet(agent, `${address}/v1/${recordPath(sid)}`, token),
       });
     }
 

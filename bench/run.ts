@@ -36,7 +36,7 @@ async function main(): Promise<Results> {
   const opsCfg: OpsConfig = {
     runs: envInt('BENCH_RUNS', 3),
     budgetMs: envInt('BENCH_OPS_MS', 300),
-    maxOps: envInt('BENCH_OPS_MAX', 20_000),
+    maxOps: envInt('BENCH_OPS_MAX', 100_000),
     concurrencies: [1, 32],
     pool: envInt('BENCH_POOL', 256),
   };
@@ -51,7 +51,7 @@ async function main(): Promise<Results> {
     populateLimitS: envInt('BENCH_SCALE_POPULATE_LIMIT_S', 180),
   };
   const httpCfg: HttpConfig = {
-    runs: envInt('BENCH_HTTP_RUNS', 3),
+    runs: envInt('BENCH_HTTP_RUNS', 5),
     durationS: envInt('BENCH_HTTP_SECONDS', 2),
     connections: envInt('BENCH_HTTP_CONNECTIONS', 16),
     profileDir: process.env.BENCH_HTTP_PROF,
