@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     if (msg === 'stop') void stop().finally(() => process.exit(0));
     if (msg === 'usage') {
       const { user, system } = process.cpuUsage();
-      process.send?.({ usage: { cpuUs: user + system, requests: answered } });
+      process.send?.({ usage: { cpuUs: user + system, userUs: user, requests: answered } });
     }
   });
   process.on('disconnect', () => void stop().finally(() => process.exit(0)));

@@ -32,7 +32,7 @@ export interface HttpRow {
 
 const READS_PER_LOGIN = 10;
 
-function cookieOf(headers: Record<string, unknown>): string {
+export function cookieOf(headers: Record<string, unknown>): string {
   const key = Object.keys(headers).find((k) => k.toLowerCase() === 'set-cookie');
   const value = key ? headers[key] : undefined;
   const first = Array.isArray(value) ? value[0] : value;
@@ -57,7 +57,7 @@ const requests = [
   })),
 ];
 
-function startServer(env: BenchEnv, ids: string[], profileDir?: string): Promise<{ child: ChildProcess; ports: Record<string, number> }> {
+export function startServer(env: BenchEnv, ids: string[], profileDir?: string): Promise<{ child: ChildProcess; ports: Record<string, number> }> {
   const execArgv = ['-r', 'ts-node/register/transpile-only'];
   if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   const child = fork(join(__dirname, 'http-server.ts'), [], {
@@ -74,13 +74,16 @@ function startServer(env: BenchEnv, ids: string[], profileDir?: string): Promise
   });
 }
 
-interface Usage {
+export interface Usage {
+  /** CPU time (user + system) of the server process so far, µs. */
   cpuUs: number;
+  /** Of it, user time. */
+  userUs: number;
   requests: number;
 }
 
 /** The server process's CPU time and requests answered so far. */
-function usageOf(child: ChildProcess): Promise<Usage> {
+export function usageOf(child: ChildProcess): Promise<Usage> {
   return new Promise((resolve) => {
     const onMessage = (msg: { usage?: Usage }) => {
       if (!msg.usage) return;
@@ -92,7 +95,7 @@ function usageOf(child: ChildProcess): Promise<Usage> {
   });
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
+export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.send('stop');
