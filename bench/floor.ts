@@ -46,7 +46,18 @@ async function baoPut(address: string, token: string, path: string, body: unknow
   if (!res.ok) throw new Error(`OpenBao POST ${path}: HTTP ${res.status}`);
 }
 
-export async function benchFloor(env: BenchEnv, cfg: OpsConfig, log: (s: string) => void): Promise<OpsRow[]> {
+/** The floor reads, written and warmed up: `runOnce` times every row once, `rows` gives the medians so far. */
+export interface FloorBench {
+  runOnce(): Promise<void>;
+  rows(): OpsRow[];
+  close(): Promise<void>;
+}
+
+/**
+ * Writes the floor's records and warms each read up. The runs are the caller's: between the store
+ * runs (run.ts), so a floor row and the store rows it is compared with see the same machine.
+ */
+export async function prepareFloor(env: BenchEnv, cfg: OpsConfig): Promise<FloorBench> {
   const sids = Array.from({ length: cfg.pool }, () => newSid());
   const text = (i: number) => JSON.stringify({ session: JSON.stringify(makeSession(i)), expires_at: Date.now() + 86_400_000 });
   const floors: Floor[] = [];
@@ -102,9 +113,14 @@ export async function benchFloor(env: BenchEnv, cfg: OpsConfig, log: (s: string)
       });
     }
 
-    const samples = new Map<string, Sample[]>();
     for (const f of floors) await runRounds({ concurrency: 32, budgetMs: 0, maxOps: 0, prepare: async () => sids, op: f.read });
-    for (let run = 1; run <= cfg.runs; run++) {
+  } catch (err) {
+    for (const close of closers.reverse()) await close();
+    throw err;
+  }
+  const samples = new Map<string, Sample[]>();
+  return {
+    async runOnce() {
       for (const f of floors) {
         for (const c of cfg.concurrencies) {
           const key = `${f.id}|${c}`;
@@ -112,12 +128,13 @@ export async function benchFloor(env: BenchEnv, cfg: OpsConfig, log: (s: string)
           samples.set(key, [...(samples.get(key) ?? []), sample]);
         }
       }
-    }
-    log(`  floor: ${floors.length} raw reads x ${cfg.concurrencies.length} concurrencies x ${cfg.runs} runs`);
-    return floors.flatMap((f) =>
-      cfg.concurrencies.map((c) => ({ store: f.id, label: f.label, op: 'get' as const, concurrency: c, summary: summarize(samples.get(`${f.id}|${c}`)!) })),
-    );
-  } finally {
-    for (const close of closers.reverse()) await close();
-  }
+    },
+    rows: () =>
+      floors.flatMap((f) =>
+        cfg.concurrencies.map((c) => ({ store: f.id, label: f.label, op: 'get' as const, concurrency: c, summary: summarize(samples.get(`${f.id}|${c}`)!) })),
+      ),
+    async close() {
+      for (const close of closers.reverse()) await close();
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchHttp, type HttpConfig } from './http';
-import { benchFloor } from './floor';
+import { prepareFloor } from './floor';
 import { floorTable, httpTable, machineLines, opTable, type Results, ratioTable, renderMarkdown, scaleTable } from './report';
 import { checkTargets, targetsTable } from './targets';
 import { benchScale, type ScaleConfig } from './scale';
@@ -74,22 +74,29 @@ async function main(): Promise<Results> {
   };
   const defs = selectStores(arg('stores'), withOpenBao);
 
-  if (only.has('ops')) {
-    log(`\n## Store operations (${defs.length} stores, ${opsCfg.runs} runs, ${opsCfg.budgetMs} ms per cell)`);
-    const stores: BenchStore[] = [];
-    try {
-      for (const def of defs) stores.push(await createStore(def, env));
-      results.ops = await benchStoreOps(stores, opsCfg, log);
-    } finally {
-      for (const s of stores) await s.close().catch(() => undefined);
+  // The floor's runs end each store run (with ops), so each raw read is timed beside the store rows it is compared with.
+  const floor = only.has('floor') ? await prepareFloor(env, opsCfg) : undefined;
+  try {
+    if (only.has('ops')) {
+      log(`\n## Store operations (${defs.length} stores, ${opsCfg.runs} runs, ${opsCfg.budgetMs} ms per cell${floor ? ', then the floor' : ''})`);
+      const stores: BenchStore[] = [];
+      try {
+        for (const def of defs) stores.push(await createStore(def, env));
+        results.ops = await benchStoreOps(stores, opsCfg, log, floor?.runOnce);
+      } finally {
+        for (const s of stores) await s.close().catch(() => undefined);
+      }
+      log(`\n### Ratio to connect-redis (time per op; c=1: p50, c=32: 1/throughput)\n\n${ratioTable(results.ops, opsCfg.concurrencies)}`);
+      for (const op of OPS) log(`\n### ${op}\n\n${opTable(results.ops, op, opsCfg.concurrencies)}`);
+    } else if (floor) {
+      for (let run = 1; run <= opsCfg.runs; run++) await floor.runOnce();
     }
-    log(`\n### Ratio to connect-redis (time per op; c=1: p50, c=32: 1/throughput)\n\n${ratioTable(results.ops, opsCfg.concurrencies)}`);
-    for (const op of OPS) log(`\n### ${op}\n\n${opTable(results.ops, op, opsCfg.concurrencies)}`);
-  }
-  if (only.has('floor')) {
-    log('\n## Backend floor (raw reads, no store code)');
-    results.floor = await benchFloor(env, opsCfg, log);
-    log(`\n${floorTable(results.floor, results.ops, opsCfg.concurrencies)}`);
+    if (floor) {
+      results.floor = floor.rows();
+      log(`\n## Backend floor (raw reads, no store code; ${opsCfg.runs} runs)\n\n${floorTable(results.floor, results.ops, opsCfg.concurrencies)}`);
+    }
+  } finally {
+    await floor?.close();
   }
   if (only.has('scale')) {
     log(`\n## Scale (${scaleCfg.tiers.join(' / ')} sessions)`);

@@ -115,9 +115,10 @@ function measure(p: Prepared, op: Op, concurrency: number, budgetMs: number, max
 
 /**
  * Every store x op x concurrency, `runs` times, interleaved (run 1 of everything, then run 2, ...)
- * so slow drift of the machine spreads over all rows. Each row is the median of its runs.
+ * so slow drift of the machine spreads over all rows; `afterRun` (the floor's reads) ends each run.
+ * Each row is the median of its runs.
  */
-export async function benchStoreOps(stores: BenchStore[], cfg: OpsConfig, log: (s: string) => void): Promise<OpsRow[]> {
+export async function benchStoreOps(stores: BenchStore[], cfg: OpsConfig, log: (s: string) => void, afterRun?: () => Promise<void>): Promise<OpsRow[]> {
   const prepared: Prepared[] = [];
   for (const bench of stores) {
     const items = await populate(bench, cfg.pool);
@@ -143,6 +144,7 @@ export async function benchStoreOps(stores: BenchStore[], cfg: OpsConfig, log: (
         }
       }
     }
+    await afterRun?.();
     log(`  store ops: run ${run}/${cfg.runs} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   const rows: OpsRow[] = [];
