@@ -49,7 +49,8 @@ const freshCookie = (sess: SessionData): SessionData => {
   return copy;
 };
 
-async function forEach<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+/** Calls `fn` on every item, `concurrency` calls in flight. */
+export async function forEachConcurrently<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]);
@@ -60,7 +61,7 @@ async function forEach<T>(items: T[], concurrency: number, fn: (item: T) => Prom
 /** Writes `n` new sessions with bounded concurrency; returns their ids and bodies. */
 async function populate(bench: BenchStore, n: number): Promise<Item[]> {
   const items: Item[] = Array.from({ length: n }, (_, i) => [newSid(), makeSession(i)]);
-  await forEach(items, 32, ([sid, sess]) => ops.set(bench.store, sid, sess));
+  await forEachConcurrently(items, 32, ([sid, sess]) => ops.set(bench.store, sid, sess));
   return items;
 }
 
@@ -77,7 +78,7 @@ function measure(p: Prepared, op: Op, concurrency: number, budgetMs: number, max
         maxOps,
         prepare: async () => {
           const items = await fromPool();
-          await forEach(items, 32, ([sid]) => ops.get(store, sid));
+          await forEachConcurrently(items, 32, ([sid]) => ops.get(store, sid));
           return items;
         },
         op: ([sid]) => ops.get(store, sid),
